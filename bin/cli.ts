@@ -1,0 +1,97 @@
+import { Command, CommanderError, Option } from 'commander';
+import { HippoError } from '../shared/errors.ts';
+import { RunFailedError, HippoHttpError, WaitTimeoutError } from '../sdk/errors.ts';
+import { devCommand } from './commands/dev.ts';
+import { demoDataCommand } from './commands/demo-data.ts';
+import { ingestCommand } from './commands/ingest.ts';
+import { runCommand, statusCommand, fetchCommand } from './commands/run.ts';
+
+/** Exit codes of DESIGN §9b. */
+export const EXIT = { ok: 0, runFailed: 1, usage: 2 } as const;
+
+const program = new Command()
+  .name('hippo')
+  .description('Bias-free research data: survivorship-free, point-in-time panels as serverless steps.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('dev')
+  .description('run the local platform: broker, runs API on :8080, each function as its own process')
+  .option('--demo', 'ingest the synthetic demo dataset first if the lake has no prices')
+  .option('--port <port>', 'port of the runs API', '8080')
+  .option('--broker-port <port>', 'port of the broker ingress', '8081')
+  .option('--idle <seconds>', 'scale a function to zero after this many idle seconds (default HIPPO_IDLE_SECONDS or 60)')
+  .action(devCommand);
+
+program
+  .command('demo-data <dir>')
+  .description('write the synthetic vendor dataset (securities, prices, symbols, memberships) as CSV files')
+  .option('--scale <n>', 'multiply the number of securities', '1')
+  .option('--seed <n>', 'random seed', '1')
+  .action(demoDataCommand);
+
+program
+  .command('ingest <dataset> <files...>')
+  .description('validate files (CSV, Parquet or JSON Lines) and append them to the lake in HIPPO_STORE')
+  .option('--recorded-at <iso>', 'recorded_at of rows whose file has no recorded_at column (default: now)')
+  .action(ingestCommand);
+
+program
+  .command('run <pipeline>')
+  .description('run a pipeline: in-process on the embedded default, or on a server with --url')
+  .option('--params <json>', 'params as a JSON object')
+  .option('--param <k=v>', 'one param (repeatable); comma-separated values become lists for list params', collect, [])
+  .option('--as-of <iso>', 'only data recorded by this instant (default: now)')
+  .option('--id <id>', 'run id (idempotent submit)')
+  .option('--out <file>', 'write the result here (default: no output file)')
+  .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
+  .option('--url <url>', 'a Hippo server (e.g. http://localhost:8080); submits and waits with progress')
+  .option('--timeout <seconds>', 'give up waiting after this long', '3600')
+  .action(runCommand);
+
+program
+  .command('status <id>')
+  .description('show a run')
+  .requiredOption('--url <url>', 'the Hippo server')
+  .action(statusCommand);
+
+program
+  .command('fetch <id>')
+  .description('download a run\'s result')
+  .requiredOption('--url <url>', 'the Hippo server')
+  .requiredOption('--out <file>', 'where to write it')
+  .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
+  .action(fetchCommand);
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (err instanceof RunFailedError) {
+    process.stderr.write(`hippo: ${err.message}\n`);
+    return EXIT.runFailed;
+  }
+  if (err instanceof WaitTimeoutError) {
+    process.stderr.write(`hippo: ${err.message}\n`);
+    return EXIT.runFailed;
+  }
+  if (err instanceof HippoError || err instanceof HippoHttpError) {
+    process.stderr.write(`hippo: ${err.message}\n`);
+    for (const d of (err as { details?: { message: string; field?: string }[] }).details?.slice(1) ?? []) {
+      process.stderr.write(`  ${d.field ? d.field + ': ' : ''}${d.message}\n`);
+    }
+    const status = err instanceof HippoError ? err.status : err.status;
+    return status >= 500 ? EXIT.runFailed : EXIT.usage;
+  }
+  process.stderr.write(`hippo: ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.runFailed;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { CloudEvent } from 'cloudevents';
+import { z } from 'zod';
+import { ValidationError } from '../shared/errors.ts';
+import type { HippoEvent, HippoExtensions } from '../shared/cloudevents.ts';
+
+/**
+ * The event catalog (DESIGN §3): every type Hippo emits or accepts, with the schema its
+ * data is validated against on receipt.
+ */
+export const EventTypes = {
+  runRequested: 'dev.hippo.run.requested',
+  stepRequested: 'dev.hippo.step.requested',
+  stepCompleted: 'dev.hippo.step.completed',
+  stepFailed: 'dev.hippo.step.failed',
+  runCompleted: 'dev.hippo.run.completed',
+  runFailed: 'dev.hippo.run.failed',
+  vendorDelivered: 'dev.hippo.vendor.delivered',
+  datasetChanged: 'dev.hippo.dataset.changed',
+  workersStatus: 'dev.hippo.workers.status',
+} as const;
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 timestamp');
+
+export const runRequestSchema = z.object({
+  pipeline: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  asOf: isoInstant.optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "-" or "_"')
+    .optional(),
+  watch: z.boolean().optional(),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
+
+export const stepRequestedSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  step: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  asOf: isoInstant,
+  inputs: z.record(z.string(), z.string()),
+  output: z.string(),
+  attempt: z.number().int().positive().default(1),
+  tier: z.number().int().min(0).default(0),
+});
+export type StepRequested = z.infer<typeof stepRequestedSchema>;
+
+export const outputSchema = z.object({
+  key: z.string(),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string(),
+});
+export type StepOutput = z.infer<typeof outputSchema>;
+
+export const stepCompletedSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().positive().default(1),
+  tier: z.number().int().min(0).default(0),
+  outputs: z.record(z.string(), outputSchema),
+  /** Lake parts each dataset contributed (lineage). */
+  lineage: z.record(z.string(), z.array(z.string())).default({}),
+  metrics: z.object({
+    ms: z.number(),
+    peakRssBytes: z.number(),
+    rowsIn: z.number(),
+    rowsOut: z.number(),
+  }),
+});
+export type StepCompleted = z.infer<typeof stepCompletedSchema>;
+
+export const stepErrorSchema = z.object({ code: z.string(), message: z.string(), retriable: z.boolean().default(false) });
+
+export const stepFailedSchema = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().positive(),
+  tier: z.number().int().min(0),
+  error: stepErrorSchema,
+});
+export type StepFailed = z.infer<typeof stepFailedSchema>;
+
+export const vendorDeliveredSchema = z
+  .object({
+    dataset: z.string(),
+    key: z.string().optional(),
+    format: z.enum(['csv', 'parquet', 'jsonl']).optional(),
+    records: z.array(z.record(z.string(), z.unknown())).optional(),
+    recordedAt: isoInstant.optional(),
+  })
+  .refine((d) => (d.key === undefined) !== (d.records === undefined), 'exactly one of key or records is required');
+export type VendorDelivered = z.infer<typeof vendorDeliveredSchema>;
+
+export const datasetChangedSchema = z.object({ dataset: z.string(), parts: z.array(z.string()), recordedAt: isoInstant });
+export type DatasetChanged = z.infer<typeof datasetChangedSchema>;
+
+const runSummarySchema = z.object({ runId: z.string(), pipeline: z.string(), status: z.string() }).passthrough();
+
+/** Data schema of each type: what a receiver validates before acting. */
+export const dataSchemas: Record<EventType, z.ZodType> = {
+  [EventTypes.runRequested]: runRequestSchema,
+  [EventTypes.stepRequested]: stepRequestedSchema,
+  [EventTypes.stepCompleted]: stepCompletedSchema,
+  [EventTypes.stepFailed]: stepFailedSchema,
+  [EventTypes.runCompleted]: runSummarySchema,
+  [EventTypes.runFailed]: runSummarySchema,
+  [EventTypes.vendorDelivered]: vendorDeliveredSchema,
+  [EventTypes.datasetChanged]: datasetChangedSchema,
+  [EventTypes.workersStatus]: z.record(z.string(), z.unknown()),
+};
+
+/**
+ * Validates an event's data against the catalog. Throws `ValidationError` (status 422 by
+ * default: a delivered event with bad data is bad input, not a transient fault).
+ */
+export function parseData<T>(event: HippoEvent, schema: z.ZodType<T>, status = 422): T {
+  let data: unknown = event.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      throw new ValidationError(`event ${event.type} ${event.id}: data is not JSON`, [], { status, code: 'invalid_event' });
+    }
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw zodToValidation(parsed.error, `event ${event.type} ${event.id} has invalid data`, status, 'data');
+  return parsed.data;
+}
+
+/** A zod error as Hippo's `ValidationError`, one detail per issue naming the field. */
+export function zodToValidation(error: z.ZodError, message: string, status = 400, root = ''): ValidationError {
+  const details = error.issues.map((i) => {
+    const field = [root, ...i.path.map(String)].filter(Boolean).join('.');
+    return { field, message: i.message };
+  });
+  const first = details[0];
+  return new ValidationError(first ? `${message}: ${first.field ? first.field + ': ' : ''}${first.message}` : message, details, {
+    status,
+  });
+}
+
+/** A new Hippo event with a UUID id and the §3 attributes (`partitionkey` = run id). */
+export function makeEvent<T>(type: EventType, source: string, data: T, ext: HippoExtensions = {}): HippoEvent<T> {
+  const extensions: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ext)) if (v !== undefined) extensions[k] = v;
+  if (extensions.runid && !extensions.partitionkey) extensions.partitionkey = extensions.runid;
+  return new CloudEvent<T>({
+    id: randomUUID(),
+    type,
+    source,
+    datacontenttype: 'application/json',
+    time: new Date().toISOString(),
+    data,
+    ...extensions,
+  }) as HippoEvent<T>;
+}
+
+/** The `step.requested` event for a step instance: its attributes select the trigger (type + step + tier). */
+export function stepRequestedEvent(source: string, req: StepRequested): HippoEvent<StepRequested> {
+  return makeEvent(EventTypes.stepRequested, source, req, {
+    runid: req.runId,
+    step: req.step,
+    stepid: req.stepId,
+    tier: String(req.tier),
+    attempt: String(req.attempt),
+  });
+}

@@ -1,0 +1,40 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { loadDatasets } from '../../shared/lake.ts';
+import { zodToValidation } from '../../eventing/catalog.ts';
+import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { delistingAdjust, type DelistingParams } from './delisting-adjust.ts';
+
+/** `delisting-adjust`: the survivorship-free, delisting-adjusted panel of DESIGN §7.1. */
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const paramsSchema = z.object({
+  start: isoDate,
+  end: isoDate,
+  universe: z.string().min(1).default('all'),
+  delisting: z.enum(['shumway', 'vendor-only']).default('shumway'),
+});
+
+export const delistingAdjustStep: StepSpec<DelistingParams> = {
+  name: 'delisting-adjust',
+  parseParams: (p) => {
+    const r = paramsSchema.safeParse(p);
+    if (!r.success) throw zodToValidation(r.error, 'invalid delisting-adjust params', 422, 'params');
+    return r.data;
+  },
+  async run(c, req, ctx) {
+    const lineage = await loadDatasets(c, ['securities', 'prices', 'symbols', 'memberships'], {
+      store: ctx.store,
+      tempDir: ctx.tempDir,
+      asOf: req.asOf,
+      required: ['securities', 'prices'],
+    });
+    const rowsIn = Number((await c.runAndReadAll('SELECT count(*) FROM prices')).getRowsJS()[0]![0]);
+    await delistingAdjust(c, req.params);
+    const panel = await ctx.writeParquet('SELECT * FROM panel ORDER BY date, sid', 'panel');
+    return { outputs: { panel }, lineage, rowsIn, rowsOut: panel.rows };
+  },
+};
+
+export function createApp(deps: StepDeps): Hono {
+  return createStepApp(delistingAdjustStep, deps);
+}

@@ -1,0 +1,242 @@
+import { basename, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ulid } from 'ulid';
+import { datasetSpec, duckdbType, type ColumnSpec, type DatasetSpec } from '../../shared/datasets.ts';
+import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
+import { InputError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
+import { hashFile } from '../../shared/hash.ts';
+import { compactInstant, keys, type ObjectStore } from '../../shared/object-store.ts';
+
+/**
+ * Ingest (DESIGN §5): validate vendor files against their dataset's columns and append
+ * them to the lake as immutable Parquet parts with `recorded_at`. All files of one call are
+ * validated before anything is written; bad input names the file, row and column, and
+ * leaves the lake unchanged.
+ */
+export type FileFormat = 'csv' | 'parquet' | 'jsonl';
+
+export interface IngestFile {
+  path: string;
+  /** The name errors use (the user's file name, not a temp path). */
+  name?: string;
+  format?: FileFormat;
+}
+
+export interface IngestOptions {
+  store: ObjectStore;
+  tempDir: string;
+  /** Ingest time: `recorded_at` of rows whose file has no `recorded_at` column. */
+  recordedAt: string;
+  /** How many problems one error lists at most. */
+  maxDetails?: number;
+}
+
+export interface IngestedPart {
+  key: string;
+  file: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  recordedAt: string;
+}
+
+export function formatOf(file: IngestFile): FileFormat {
+  if (file.format) return file.format;
+  const name = (file.name ?? file.path).toLowerCase();
+  if (name.endsWith('.parquet')) return 'parquet';
+  if (name.endsWith('.jsonl') || name.endsWith('.ndjson') || name.endsWith('.json')) return 'jsonl';
+  if (name.endsWith('.csv') || name.endsWith('.csv.gz') || name.endsWith('.txt')) return 'csv';
+  throw new ValidationError(`${file.name ?? file.path}: unknown file format (expected .csv, .parquet or .jsonl)`, [
+    { file: file.name ?? file.path, message: 'unknown format' },
+  ]);
+}
+
+export async function ingestFiles(c: DuckDBConnection, dataset: string, files: IngestFile[], options: IngestOptions): Promise<IngestedPart[]> {
+  const spec = datasetSpec(dataset);
+  if (!spec) {
+    throw new ValidationError(`unknown dataset "${dataset}"`, [{ field: 'dataset', value: dataset, message: 'unknown dataset' }]);
+  }
+  if (files.length === 0) throw new ValidationError('no files to ingest', [{ field: 'files', message: 'at least one file' }]);
+
+  // 1. Validate every file and stage it as a typed Parquet file. Nothing is in the store yet.
+  const staged: { file: string; path: string; rows: number; minRecordedAt: string }[] = [];
+  for (const [i, file] of files.entries()) {
+    const name = file.name ?? basename(file.path);
+    const table = `staged_${i}`;
+    const rows = await stageFile(c, spec, file, name, table, options);
+    const path = join(options.tempDir, `${table}.parquet`);
+    const order = spec.key.map(quoteIdent).join(', ');
+    await c.run(`COPY (SELECT * FROM ${table} ORDER BY ${order}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    const min = await c.runAndReadAll(`SELECT strftime(min(recorded_at) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') FROM ${table}`);
+    staged.push({ file: name, path, rows, minRecordedAt: String(min.getRowsJS()[0]![0]) });
+    await c.run(`DROP TABLE ${table}`);
+  }
+
+  // 2. Upload. Keys name the part's earliest recorded_at, so readers can skip parts by `asOf`.
+  const written: IngestedPart[] = [];
+  try {
+    for (const s of staged) {
+      const key = keys.lakePart(spec.name, compactInstant(s.minRecordedAt), ulid());
+      await options.store.putFile(key, s.path, { ifNoneMatch: '*' });
+      const { bytes, sha256 } = await hashFile(s.path);
+      written.push({ key, file: s.file, rows: s.rows, bytes, sha256, recordedAt: s.minRecordedAt });
+    }
+  } catch (err) {
+    // A store failure half-way must not leave half an ingest behind.
+    await Promise.allSettled(written.map((w) => options.store.delete(w.key)));
+    throw err;
+  }
+  return written;
+}
+
+/** Reads one file into `table` (typed columns + recorded_at), or throws InputError naming what is wrong. */
+async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFile, name: string, table: string, options: IngestOptions): Promise<number> {
+  const format = formatOf(file);
+  const raw = `raw_${table}`;
+  const path = quoteLiteral(file.path);
+  const reader =
+    format === 'csv'
+      ? `read_csv(${path}, header = true, all_varchar = true, strict_mode = true, null_padding = false)`
+      : format === 'parquet'
+        ? `read_parquet(${path})`
+        : `read_json(${path}, format = 'newline_delimited', records = true)`;
+  try {
+    // CREATE TABLE keeps file order, so rowid + 1 is the data row number (row 1 = first row after the header).
+    await c.run(`CREATE OR REPLACE TABLE ${raw} AS SELECT * FROM ${reader}`);
+  } catch (err) {
+    throw new InputError(`${name}: cannot be read as ${format}: ${firstLine((err as Error).message)}`, [
+      { file: name, message: firstLine((err as Error).message) },
+    ], err);
+  }
+  try {
+    const described = await c.runAndReadAll(`SELECT column_name FROM (DESCRIBE ${raw})`);
+    const present = described.getRowsJS().map((r) => String(r[0]));
+    checkColumns(spec, present, name);
+    const count = Number((await c.runAndReadAll(`SELECT count(*) FROM ${raw}`)).getRowsJS()[0]![0]);
+    if (count === 0) throw new InputError(`${name}: has no data rows`, [{ file: name, message: 'no data rows' }]);
+
+    const hasRecordedAt = present.includes('recorded_at');
+    const columns: ColumnSpec[] = [...spec.columns.filter((col) => present.includes(col.name))];
+    const checked = hasRecordedAt ? [...columns, { name: 'recorded_at', type: 'timestamp' as const, required: true }] : columns;
+    const problems = await findProblems(c, raw, checked, name, options.maxDetails ?? 10);
+    if (problems.length) throw inputError(name, problems);
+
+    const select = spec.columns.map((col) =>
+      present.includes(col.name)
+        ? `${typedExpr(quoteIdent(col.name), col)} AS ${quoteIdent(col.name)}`
+        : `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`,
+    );
+    const recorded = hasRecordedAt ? `CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ)` : `${quoteLiteral(options.recordedAt)}::TIMESTAMPTZ`;
+    await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${select.join(', ')}, ${recorded} AS recorded_at FROM ${raw} ORDER BY rowid`);
+    const dupes = await duplicateKeys(c, raw, spec, hasRecordedAt, name);
+    if (dupes.length) throw inputError(name, dupes);
+    const rules = await ruleProblems(c, table, spec, name);
+    if (rules.length) throw inputError(name, rules);
+    return count;
+  } finally {
+    await c.run(`DROP TABLE IF EXISTS ${raw}`);
+  }
+}
+
+function checkColumns(spec: DatasetSpec, present: string[], file: string): void {
+  const known = new Set([...spec.columns.map((c) => c.name), 'recorded_at']);
+  const missing = spec.columns.filter((c) => c.required && !present.includes(c.name)).map((c) => c.name);
+  const unknown = present.filter((p) => !known.has(p));
+  const details: ErrorDetail[] = [
+    ...missing.map((column) => ({ file, column, message: `required column "${column}" is missing` })),
+    ...unknown.map((column) => ({ file, column, message: `unknown column "${column}" (${spec.name} has ${[...known].join(', ')})` })),
+  ];
+  if (details.length) throw inputError(file, details);
+}
+
+const ISO_DATE = `'^\\d{4}-\\d{2}-\\d{2}$'`;
+/** A timestamp must say its offset (`Z`, `+00`, `-05:00`): a bare local time is ambiguous. */
+const WITH_OFFSET = `'^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$'`;
+
+/** SQL that is true when the (VARCHAR) value `v` is not a valid value of the column's type. */
+function invalidExpr(v: string, col: ColumnSpec): string {
+  switch (col.type) {
+    case 'varchar':
+      return 'false';
+    case 'date':
+      return `NOT regexp_matches(${v}, ${ISO_DATE}) OR TRY_CAST(${v} AS DATE) IS NULL`;
+    case 'double':
+      return `TRY_CAST(${v} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(${v} AS DOUBLE))`;
+    case 'integer':
+      return `TRY_CAST(${v} AS INTEGER) IS NULL`;
+    case 'timestamp':
+      return `NOT regexp_matches(${v}, ${WITH_OFFSET}) OR TRY_CAST(${v} AS TIMESTAMPTZ) IS NULL`;
+    case 'instant_or_date':
+      return `NOT ((regexp_matches(${v}, ${ISO_DATE}) AND TRY_CAST(${v} AS DATE) IS NOT NULL) OR (regexp_matches(${v}, ${WITH_OFFSET}) AND TRY_CAST(${v} AS TIMESTAMPTZ) IS NOT NULL))`;
+  }
+}
+
+const expected: Record<ColumnSpec['type'], string> = {
+  varchar: 'text',
+  date: 'a date (YYYY-MM-DD)',
+  double: 'a finite number',
+  integer: 'an integer',
+  timestamp: 'a timestamp with an offset (e.g. 2019-07-18T16:05:00-04:00)',
+  instant_or_date: 'a date (YYYY-MM-DD) or a timestamp with an offset',
+};
+
+function typedExpr(v: string, col: ColumnSpec): string {
+  const s = `NULLIF(trim(CAST(${v} AS VARCHAR)), '')`;
+  return col.type === 'instant_or_date' ? s : `CAST(${s} AS ${duckdbType[col.type]})`;
+}
+
+async function findProblems(c: DuckDBConnection, raw: string, columns: ColumnSpec[], file: string, max: number): Promise<ErrorDetail[]> {
+  const checks = columns.map((col) => {
+    const v = `NULLIF(trim(CAST(${quoteIdent(col.name)} AS VARCHAR)), '')`;
+    const missing = col.required ? `${v} IS NULL` : 'false';
+    return `SELECT rowid + 1 AS row, ${quoteLiteral(col.name)} AS col, CAST(${quoteIdent(col.name)} AS VARCHAR) AS value, ${v} IS NULL AS empty
+      FROM ${raw} WHERE ${missing} OR (${v} IS NOT NULL AND (${invalidExpr(v, col)}))`;
+  });
+  const r = await c.runAndReadAll(`SELECT * FROM (${checks.join(' UNION ALL ')}) ORDER BY row, col LIMIT ${max}`);
+  return r.getRowObjectsJS().map((p) => {
+    const col = columns.find((x) => x.name === p.col)!;
+    const message = p.empty ? 'required value is empty' : `${JSON.stringify(p.value)} is not ${expected[col.type]}`;
+    return { file, row: Number(p.row), column: String(p.col), value: p.value ?? null, message };
+  });
+}
+
+async function duplicateKeys(c: DuckDBConnection, raw: string, spec: DatasetSpec, hasRecordedAt: boolean, file: string): Promise<ErrorDetail[]> {
+  const key = [...spec.key, ...(hasRecordedAt ? ['recorded_at'] : [])].map(quoteIdent).join(', ');
+  const r = await c.runAndReadAll(
+    `SELECT list(rowid + 1 ORDER BY rowid) AS rows FROM ${raw} GROUP BY ${key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 5`,
+  );
+  return r.getRowObjectsJS().map((d) => {
+    const rows = (d.rows as bigint[]).map(Number);
+    return { file, row: rows[1], column: spec.key.join(','), message: `row ${rows[1]} repeats the key (${spec.key.join(', ')}) of row ${rows[0]}` };
+  });
+}
+
+/** Rules beyond types: spans that end before they start. */
+async function ruleProblems(c: DuckDBConnection, table: string, spec: DatasetSpec, file: string): Promise<ErrorDetail[]> {
+  const spans: Record<string, [string, string, string]> = {
+    securities: ['listed_on', 'delisted_on', '>='],
+    symbols: ['valid_from', 'valid_to', '>='],
+    memberships: ['added_on', 'removed_on', '>'],
+  };
+  const span = spans[spec.name];
+  if (!span) return [];
+  const [from, to, op] = span;
+  const r = await c.runAndReadAll(
+    `SELECT rowid + 1 AS row, CAST(${to} AS VARCHAR) AS v, CAST(${from} AS VARCHAR) AS f FROM ${table} WHERE ${to} IS NOT NULL AND NOT (${to} ${op} ${from}) ORDER BY rowid LIMIT 5`,
+  );
+  return r.getRowObjectsJS().map((p) => ({
+    file, row: Number(p.row), column: to, value: p.v,
+    message: `${to} ${p.v} is ${op === '>' ? 'not after' : 'before'} ${from} ${p.f}`,
+  }));
+}
+
+function inputError(file: string, details: ErrorDetail[]): InputError {
+  const d = details[0]!;
+  const where = [d.row !== undefined ? `row ${d.row}` : undefined, d.column ? `column "${d.column}"` : undefined].filter(Boolean).join(', ');
+  const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
+  return new InputError(`${file}: ${where ? where + ': ' : ''}${d.message}${more}`, details);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!;
+}

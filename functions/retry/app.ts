@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { EventTypes, makeEvent, parseData, stepRequestedSchema, type StepFailed } from '../../eventing/catalog.ts';
+import { eventResponse, readEvent } from '../../shared/cloudevents.ts';
+import { addHealth, errorHandler } from '../../shared/http.ts';
+import type { Logger } from '../../shared/log.ts';
+import { silentLogger } from '../../shared/log.ts';
+import { describeFailure, stepOf } from './decide.ts';
+
+export interface RetryDeps {
+  log?: Logger;
+}
+
+/**
+ * `retry`, the dead-letter sink of every trigger. A dead-lettered `step.requested` becomes
+ * `step.failed` (the reply goes back through the broker to the coordinator), so a step the
+ * broker gave up on fails its run with a reason instead of leaving it waiting.
+ *
+ * Not yet: re-dispatching out-of-memory and lost workers at the next memory tier
+ * (DESIGN §10); until then those fail with `retriable: true` in the error.
+ */
+export function createApp(deps: RetryDeps = {}): Hono {
+  const log = (deps.log ?? silentLogger).child({ fn: 'retry' });
+  const app = new Hono();
+  app.onError(errorHandler(log));
+  addHealth(app);
+  app.post('/', async (c) => {
+    const event = await readEvent(c.req.raw);
+    const failure = describeFailure(event);
+    if (event.type !== EventTypes.stepRequested) {
+      // Coordinator events that could not be delivered: nothing to re-run; say so loudly.
+      log.error('dead letter', { type: event.type, id: event.id, runid: event.runid, dest: event.knativeerrordest, ...failure });
+      return c.body(null, 202);
+    }
+    const req = parseData(event, stepRequestedSchema);
+    const data: StepFailed = {
+      ...stepOf(req),
+      error: { code: failure.code, message: `${req.step}: ${failure.message}`, retriable: failure.retriable },
+    };
+    log.warn('step failed permanently', { runid: req.runId, stepid: req.stepId, ...failure });
+    return eventResponse(
+      makeEvent(EventTypes.stepFailed, '/hippo/retry', data, {
+        runid: req.runId, step: req.step, stepid: req.stepId, tier: String(req.tier), attempt: String(req.attempt),
+      }),
+    );
+  });
+  return app;
+}

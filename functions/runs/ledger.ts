@@ -1,0 +1,77 @@
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../../shared/errors.ts';
+import { keys, type ObjectStore } from '../../shared/object-store.ts';
+import type { Run, RunStatus } from './run.ts';
+
+/**
+ * The ledger: one JSON object per run, changed only by compare-and-swap (DESIGN §4), so
+ * concurrent coordinators — several runs replicas, duplicate deliveries — never lose an update.
+ */
+export interface LedgerOptions {
+  /** How many times an update re-reads and re-applies after losing a race. */
+  maxAttempts?: number;
+}
+
+export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50 };
+
+export class Ledger {
+  private readonly options: Required<LedgerOptions>;
+
+  constructor(private readonly store: ObjectStore, options: LedgerOptions = {}) {
+    this.options = { ...ledgerDefaults, ...options };
+  }
+
+  /** Creates the run; returns false (and writes nothing) when a run with that id exists. */
+  async create(run: Run): Promise<boolean> {
+    try {
+      await this.store.put(keys.run(run.id), JSON.stringify(run, null, 2), { ifNoneMatch: '*', contentType: 'application/json' });
+      return true;
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) return false;
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const obj = await this.store.get(keys.run(id));
+    return obj ? (JSON.parse(new TextDecoder().decode(obj.body)) as Run) : undefined;
+  }
+
+  async mustGet(id: string): Promise<Run> {
+    const run = await this.get(id);
+    if (!run) throw new NotFoundError(`run ${id} not found`);
+    return run;
+  }
+
+  /**
+   * Applies `mutate` to the current run and writes it if the run did not change meanwhile;
+   * on a lost race, re-reads and re-applies. `mutate` returns false for "nothing to do"
+   * (e.g. a duplicate delivery), and must be a pure function of the run it is given.
+   */
+  async update(id: string, mutate: (run: Run) => boolean): Promise<{ run: Run; changed: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const obj = await this.store.get(keys.run(id));
+      if (!obj) throw new NotFoundError(`run ${id} not found`);
+      const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
+      if (!mutate(run)) return { run, changed: false };
+      run.updatedAt = new Date().toISOString();
+      try {
+        await this.store.put(keys.run(id), JSON.stringify(run, null, 2), { ifMatch: obj.etag, contentType: 'application/json' });
+        return { run, changed: true };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        if (attempt >= this.options.maxAttempts) throw new ConflictError(`run ${id} is changing too fast to update`, 'contention');
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Runs, newest first. */
+  async list(filter: { status?: RunStatus; limit?: number } = {}): Promise<Run[]> {
+    const objects = await this.store.list(keys.runsPrefix);
+    const runs = (
+      await Promise.all(objects.filter((o) => o.key.endsWith('.json')).map((o) => this.get(o.key.slice(5, -5))))
+    ).filter((r): r is Run => r !== undefined && (!filter.status || r.status === filter.status));
+    runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    return runs.slice(0, filter.limit ?? 100);
+  }
+}

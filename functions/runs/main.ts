@@ -1,0 +1,25 @@
+import { loadConfig } from '../../shared/config.ts';
+import { createLogger } from '../../shared/log.ts';
+import { openStore } from '../../shared/store.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { httpEmit } from '../../eventing/ingress.ts';
+import { serveFunction } from '../serve.ts';
+import { createApp, type WorkerStatus } from './app.ts';
+
+const config = loadConfig();
+const log = createLogger({ fn: 'runs' }, { level: config.HIPPO_LOG_LEVEL });
+if (!config.K_SINK) throw new ConfigError('K_SINK is required: the broker URL runs sends step.requested to');
+const app = createApp({
+  store: openStore(config),
+  emit: httpEmit(config.K_SINK),
+  stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT,
+  token: config.HIPPO_TOKEN,
+  log,
+  workers: config.HIPPO_WORKERS_URL ? workersFrom(config.HIPPO_WORKERS_URL) : undefined,
+});
+serveFunction(app, { port: config.PORT, name: 'runs', log });
+
+/** Locally the runner knows the workers; `runs` asks it. (In a cluster: the Kubernetes API.) */
+function workersFrom(url: string): () => Promise<WorkerStatus[]> {
+  return async () => ((await (await fetch(url)).json()) as { workers: WorkerStatus[] }).workers;
+}

@@ -1,0 +1,65 @@
+import type { StepOutput } from '../../eventing/catalog.ts';
+
+/** The run record of DESIGN §4, stored as `runs/<id>.json`. */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'dispatched' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunError {
+  code: string;
+  message: string;
+  step?: string;
+  stepId?: string;
+}
+
+export interface Attempt {
+  attempt: number;
+  tier: number;
+  status: 'dispatched' | 'succeeded' | 'failed';
+  error?: { code: string; message: string };
+  dispatchedAt: string;
+  finishedAt?: string;
+}
+
+export interface StepState {
+  step: string;
+  status: StepStatus;
+  /** Step ids whose outputs this step reads. */
+  needs: string[];
+  /** name → `<stepId>.<output name>`, resolved to object keys at dispatch. */
+  inputRefs: Record<string, string>;
+  params: Record<string, unknown>;
+  output: string;
+  attempt: number;
+  tier: number;
+  dispatchedAt?: string;
+  deadline?: string;
+  finishedAt?: string;
+  outputs?: Record<string, StepOutput>;
+  lineage?: Record<string, string[]>;
+  metrics?: { ms: number; peakRssBytes: number; rowsIn: number; rowsOut: number };
+  error?: { code: string; message: string };
+  attempts: Attempt[];
+}
+
+export interface RunResult {
+  key: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface Run {
+  id: string;
+  pipeline: string;
+  params: Record<string, unknown>;
+  asOf: string;
+  status: RunStatus;
+  steps: Record<string, StepState>;
+  result?: RunResult;
+  error?: RunError;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const TERMINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);

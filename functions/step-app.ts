@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { carriesEvent, eventResponse, readEvent } from '../shared/cloudevents.ts';
+import { quoteLiteral, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
+import { hashFile } from '../shared/hash.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { addHealth, errorHandler } from '../shared/http.ts';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import {
+  EventTypes,
+  makeEvent,
+  parseData,
+  stepRequestedSchema,
+  type StepCompleted,
+  type StepOutput,
+  type StepRequested,
+} from '../eventing/catalog.ts';
+
+/**
+ * The scaffolding every DuckDB step shares (STYLE "Avoid: copy-pasted step scaffolding"):
+ * parse and validate `step.requested`, open DuckDB with the tier's limits and a temp
+ * directory, run the step's logic, reply with `step.completed` (the Knative reply
+ * contract), and map failures to the status codes of DESIGN §10 (422 bad input, 507 out of
+ * memory, 503 transient).
+ */
+export interface StepDeps {
+  store: ObjectStore;
+  duckdb?: DuckDBOptions;
+  /** Parent of each invocation's temporary directory. */
+  tempRoot?: string;
+  log?: Logger;
+  /** This process's tier, reported in replies. */
+  tier?: number;
+}
+
+export interface StepContext {
+  store: ObjectStore;
+  tempDir: string;
+  log: Logger;
+  /** Writes the query's result as `<output>/<name>.parquet` (zstd) and describes it. */
+  writeParquet(sql: string, name: string): Promise<StepOutput>;
+  /** A local path for an input key (downloaded when the store is remote). */
+  inputPath(key: string): Promise<string>;
+}
+
+export interface StepResult {
+  outputs: Record<string, StepOutput>;
+  lineage?: Record<string, string[]>;
+  rowsIn: number;
+  rowsOut: number;
+}
+
+/** The step request with its params validated and typed. */
+export type TypedStepRequest<P> = Omit<StepRequested, 'params'> & { params: P };
+
+export type StepLogic<P> = (c: DuckDBConnection, req: TypedStepRequest<P>, ctx: StepContext) => Promise<StepResult>;
+
+export interface StepSpec<P> {
+  name: string;
+  /** Validates `params` (throw `ValidationError`); the result is what the logic gets. */
+  parseParams: (params: Record<string, unknown>) => P;
+  run: StepLogic<P>;
+}
+
+export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
+  const log = (deps.log ?? silentLogger).child({ fn: spec.name });
+  const app = new Hono();
+
+  addHealth(app);
+
+  app.post('/', async (c) => {
+    if (!carriesEvent(c.req.raw.headers)) throw new ValidationError('expected a CloudEvent', [], { code: 'invalid_event' });
+    const event = await readEvent(c.req.raw);
+    if (event.type !== EventTypes.stepRequested || event.step !== spec.name) {
+      throw new ValidationError(`${spec.name} does not handle ${event.type} (step ${event.step ?? 'none'})`, [], {
+        status: 422, code: 'wrong_event',
+      });
+    }
+    const req = parseData(event, stepRequestedSchema);
+    const params = spec.parseParams(req.params);
+    const started = performance.now();
+    const tempDir = await mkdtemp(join(deps.tempRoot ?? tmpdir(), `hippo-${spec.name}-`));
+    try {
+      const runLog = log.child({ runid: req.runId, stepid: req.stepId, attempt: req.attempt });
+      const result = await withDuckDB({ ...deps.duckdb, tempDirectory: join(tempDir, 'spill') }, (conn) =>
+        spec.run(conn, { ...req, params }, {
+          store: deps.store,
+          tempDir,
+          log: runLog,
+          inputPath: (key) => deps.store.localPath(key, tempDir),
+          writeParquet: async (sql, name) => {
+            const path = join(tempDir, `${name}.parquet`);
+            await conn.run(`COPY (${sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+            const rows = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteLiteral(path)})`);
+            const key = `${req.output}/${name}.parquet`;
+            await deps.store.putFile(key, path);
+            return { key, rows: Number(rows.getRowsJS()[0]![0]), ...(await hashFile(path)) };
+          },
+        }),
+      );
+      const data: StepCompleted = {
+        runId: req.runId,
+        stepId: req.stepId,
+        attempt: req.attempt,
+        tier: req.tier,
+        outputs: result.outputs,
+        lineage: result.lineage ?? {},
+        metrics: {
+          ms: Math.round(performance.now() - started),
+          // resourceUsage().maxRSS is in KiB: the process's peak, which includes this step.
+          peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          rowsIn: result.rowsIn,
+          rowsOut: result.rowsOut,
+        },
+      };
+      runLog.info('step completed', { ms: data.metrics.ms, rowsOut: result.rowsOut });
+      const reply = makeEvent(EventTypes.stepCompleted, `/hippo/${spec.name}`, data, {
+        runid: req.runId, step: spec.name, stepid: req.stepId, tier: String(req.tier), attempt: String(req.attempt),
+        traceparent: event.traceparent,
+      });
+      return eventResponse(reply);
+    } finally {
+      await rm(tempDir, { recursive: true, force: true });
+    }
+  });
+
+  app.onError(errorHandler(log));
+  return app;
+}

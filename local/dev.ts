@@ -1,0 +1,117 @@
+import { createServer } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from '../shared/config.ts';
+import { formatBytes } from '../shared/config.ts';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import { Dispatcher } from '../eventing/dispatcher.ts';
+import { createIngress } from '../eventing/ingress.ts';
+import { MemoryBus } from '../eventing/memory-bus.ts';
+import { triggerTable } from '../eventing/triggers.ts';
+import { services } from '../functions/specs.ts';
+import { ProcessRunner } from './runner.ts';
+
+/**
+ * `hippo dev`: the local platform. The broker (ingress + trigger dispatcher) runs in this
+ * process; every function runs as its own child process under the ProcessRunner, exactly
+ * the code a Knative Service runs. `runs` listens on `port` (8080); the broker on `brokerPort`.
+ */
+export interface LocalPlatformOptions {
+  config: Config;
+  store: ObjectStore;
+  root: string;
+  port: number;
+  brokerPort: number;
+  idleMs: number;
+  log?: Logger;
+  backoffScale?: number;
+}
+
+export interface LocalPlatform {
+  runsUrl: string;
+  brokerUrl: string;
+  runner: ProcessRunner;
+  stop(): Promise<void>;
+}
+
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const { config } = options;
+  const log = options.log ?? silentLogger;
+  const bus = new MemoryBus(log);
+  const brokerPort = options.brokerPort || (await freePort());
+  const brokerUrl = `http://127.0.0.1:${brokerPort}`;
+  const runsUrl = `http://127.0.0.1:${options.port}`;
+
+  const runner = new ProcessRunner({
+    services: services(config.HIPPO_TIERS.length),
+    root: options.root,
+    idleMs: options.idleMs,
+    log,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      HIPPO_STORE: options.store.url,
+      HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
+      HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
+      HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
+      HIPPO_TOKEN: config.HIPPO_TOKEN,
+      K_SINK: brokerUrl,
+    },
+    serviceEnv: (s): Record<string, string> =>
+      s.name === 'runs' ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` } : {},
+  });
+
+  const ingress = createIngress((e) => bus.publish(e));
+  ingress.get('/workers', (c) => c.json({ workers: runner.status() }));
+  const server = await listen(ingress.fetch, brokerPort);
+
+  const dispatcher = new Dispatcher({
+    bus,
+    triggers: triggerTable({ tiers: config.HIPPO_TIERS.length, stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT }),
+    deliver: runner.deliver,
+    log,
+    backoffScale: options.backoffScale,
+  });
+  await dispatcher.start();
+  try {
+    await runner.start();
+  } catch (err) {
+    await runner.stop();
+    server.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    runsUrl,
+    brokerUrl,
+    runner,
+    stop: () =>
+      (stopping ??= (async () => {
+        await runner.stop();
+        await bus.close();
+        await new Promise<void>((r) => server.close(() => r()));
+      })()),
+  };
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: '127.0.0.1' }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** A free TCP port on loopback, for tests and a broker port nobody asked for. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}

@@ -1,0 +1,125 @@
+import type { Hono } from 'hono';
+import type { Config } from '../shared/config.ts';
+import { HippoError } from '../shared/errors.ts';
+import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import type { Bus } from '../eventing/bus.ts';
+import { Dispatcher, type Deliver } from '../eventing/dispatcher.ts';
+import { MemoryBus } from '../eventing/memory-bus.ts';
+import { parseService, triggerTable } from '../eventing/triggers.ts';
+import { createApp as createRuns, type RunsDeps } from '../functions/runs/app.ts';
+import { createApp as createIngest } from '../functions/ingest/app.ts';
+import { createApp as createRetry } from '../functions/retry/app.ts';
+import { createApp as createDelistingAdjust } from '../functions/delisting-adjust/app.ts';
+import { createApp as createExport } from '../functions/export/app.ts';
+import type { StepDeps } from '../functions/step-app.ts';
+
+/**
+ * Hippo in one process: the same function apps, trigger table and dispatcher as the local
+ * platform, but every Service is called in-process (`app.fetch`) instead of over HTTP.
+ * `hippo run` without `--url` uses it, and so do the logic-level end-to-end tests.
+ */
+export interface EmbeddedOptions {
+  store: ObjectStore;
+  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'>;
+  log?: Logger;
+  bus?: Bus;
+  backoffScale?: number;
+  /** Wraps delivery, e.g. to count or to inject faults in tests. */
+  wrapDeliver?: (deliver: Deliver) => Deliver;
+  runs?: Partial<RunsDeps>;
+}
+
+export interface Embedded {
+  runs: Hono;
+  bus: Bus;
+  apps: Record<string, Hono>;
+  /** Resolves once nothing is in flight (memory bus only). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  const log = options.log ?? silentLogger;
+  const bus = options.bus ?? new MemoryBus(log);
+  const tiers = options.config.HIPPO_TIERS;
+  const stepDeps = (tier: number): StepDeps => ({
+    store: options.store,
+    log,
+    tier,
+    duckdb: { memoryLimitBytes: Math.floor(tiers[tier]! * DUCKDB_MEMORY_SHARE) },
+  });
+  const runs = createRuns({
+    store: options.store,
+    emit: (e) => bus.publish(e),
+    stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT,
+    log,
+    ...options.runs,
+  });
+  const apps: Record<string, Hono> = {
+    runs,
+    ingest: createIngest({ store: options.store, log }),
+    retry: createRetry({ log }),
+  };
+  const stepApps: Record<string, (deps: StepDeps) => Hono> = {
+    'delisting-adjust': createDelistingAdjust,
+    export: createExport,
+  };
+  const tierApps = new Map<string, Hono>();
+  const baseDeliver: Deliver = async (service, request) => {
+    const { fn, tier } = parseService(service);
+    let app = apps[service];
+    if (!app && tier !== undefined && stepApps[fn]) {
+      app = tierApps.get(service) ?? stepApps[fn]!(stepDeps(tier));
+      tierApps.set(service, app);
+    }
+    if (!app) return new Response(`no service ${service}`, { status: 404 });
+    return app.fetch(request);
+  };
+  const deliver = options.wrapDeliver ? options.wrapDeliver(baseDeliver) : baseDeliver;
+  const dispatcher = new Dispatcher({
+    bus,
+    triggers: triggerTable({ tiers: tiers.length, stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT }),
+    deliver,
+    log,
+    backoffScale: options.backoffScale,
+  });
+  await dispatcher.start();
+  return {
+    runs,
+    bus,
+    apps,
+    idle: async () => {
+      if (bus instanceof MemoryBus) await bus.idle();
+    },
+    close: () => bus.close(),
+  };
+}
+
+/**
+ * Submits a run to an embedded platform and waits for it to end; resolves to the run (any
+ * terminal status). The in-process twin of the SDK's `submit` + `wait`.
+ */
+export async function runToEnd(
+  platform: Embedded,
+  request: { pipeline: string; params: Record<string, unknown>; asOf?: string; id?: string },
+  onProgress?: (run: { status: string; steps: Record<string, { status: string }> }) => void,
+): Promise<{ id: string; status: string; error?: { code: string; message: string; step?: string } }> {
+  const res = await platform.runs.request('/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  const body = (await res.json()) as { id: string; error?: { code: string; message: string; details?: unknown[] } };
+  if (res.status >= 400) {
+    throw new HippoError(body.error!.message, { code: body.error!.code, status: res.status });
+  }
+  await platform.idle();
+  const run = (await (await platform.runs.request(`/runs/${body.id}`)).json()) as {
+    id: string; status: string; steps: Record<string, { status: string }>; error?: { code: string; message: string; step?: string };
+  };
+  onProgress?.(run);
+  return run;
+}

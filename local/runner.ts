@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
+import type { ServiceSpec } from '../functions/specs.ts';
+import type { WorkerStatus } from '../functions/runs/app.ts';
+
+/**
+ * The local stand-in for Knative Serving: each Service is its own child process on its own
+ * port, started on the first request addressed to it (scale from zero), stopped after an
+ * idle period (scale to zero), restarted if it dies. Services with `minScale > 0` start
+ * with the runner and are brought back when they die.
+ */
+export interface RunnerOptions {
+  services: ServiceSpec[];
+  /** Repository root: entries are relative to it, and `tsx` is resolved from it. */
+  root: string;
+  /** Environment of every child (store, log level, tiers…). */
+  env: Record<string, string | undefined>;
+  /** Extra environment per service, and fixed ports (e.g. runs on 8080). */
+  serviceEnv?: (s: ServiceSpec) => Record<string, string>;
+  idleMs: number;
+  /** How long a process may take to become ready. */
+  startTimeoutMs?: number;
+  log?: Logger;
+}
+
+type State = 'stopped' | 'starting' | 'ready' | 'stopping';
+
+interface Instance {
+  spec: ServiceSpec;
+  state: State;
+  child?: ChildProcess;
+  url?: string;
+  starting?: Promise<string>;
+  exited?: Promise<void>;
+  inflight: number;
+  lastActive: number;
+  restarts: number;
+  oomKills: number;
+  expectedExit: boolean;
+}
+
+export class ProcessRunner {
+  private readonly instances = new Map<string, Instance>();
+  private readonly log: Logger;
+  private reaper?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.log = options.log ?? silentLogger;
+    for (const spec of options.services) {
+      this.instances.set(spec.name, { spec, state: 'stopped', inflight: 0, lastActive: 0, restarts: 0, oomKills: 0, expectedExit: false });
+    }
+  }
+
+  /** Starts the always-on services and the idle reaper. */
+  async start(): Promise<void> {
+    const interval = Math.max(100, Math.min(1000, this.options.idleMs / 4));
+    this.reaper = setInterval(() => this.reapIdle(), interval);
+    this.reaper.unref();
+    await Promise.all([...this.instances.values()].filter((i) => i.spec.fn.minScale > 0).map((i) => this.ensure(i.spec.name)));
+  }
+
+  /** The base URL of a running instance, starting it if it is scaled to zero. */
+  async ensure(name: string): Promise<string> {
+    const inst = this.instances.get(name);
+    if (!inst) throw new Error(`no such service: ${name}`);
+    if (this.stopped) throw new Error('runner is stopped');
+    if (inst.state === 'ready' && inst.url) return inst.url;
+    if (inst.state === 'starting' && inst.starting) return inst.starting;
+    if (inst.state === 'stopping') {
+      await inst.exited;
+      return this.ensure(name);
+    }
+    return this.spawn(inst);
+  }
+
+  /** `Deliver` for the dispatcher: the request goes to the service's process, started if need be. */
+  deliver = async (service: string, request: Request): Promise<Response> => {
+    const inst = this.instances.get(service);
+    if (!inst) return new Response(`no service ${service}`, { status: 404 });
+    inst.inflight++;
+    try {
+      const base = await this.ensure(service);
+      const url = new URL(request.url);
+      return await fetch(new Request(base + url.pathname + url.search, request));
+    } finally {
+      inst.inflight--;
+      inst.lastActive = Date.now();
+    }
+  };
+
+  /** Process ids of running instances (for tests and the workers view). */
+  pid(name: string): number | undefined {
+    const inst = this.instances.get(name);
+    return inst && inst.state !== 'stopped' ? inst.child?.pid : undefined;
+  }
+
+  status(): WorkerStatus[] {
+    return [...this.instances.values()].map((i) => ({
+      service: i.spec.name,
+      fn: i.spec.fn.name,
+      ...(i.spec.tier !== undefined ? { tier: i.spec.tier } : {}),
+      ready: i.state === 'ready' ? 1 : 0,
+      busy: i.inflight > 0 ? 1 : 0,
+      restarts: i.restarts,
+      oomKills: i.oomKills,
+      state: i.state,
+      pid: i.state !== 'stopped' ? i.child?.pid : undefined,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reaper) clearInterval(this.reaper);
+    await Promise.all([...this.instances.values()].map((i) => this.terminate(i)));
+  }
+
+  private spawn(inst: Instance): Promise<string> {
+    const { spec } = inst;
+    const env = {
+      ...this.options.env,
+      PORT: '0',
+      ...(spec.tier !== undefined ? { HIPPO_TIER: String(spec.tier) } : {}),
+      ...this.options.serviceEnv?.(spec),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', spec.fn.entry], {
+      cwd: this.options.root,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    inst.child = child;
+    inst.state = 'starting';
+    inst.expectedExit = false;
+    inst.lastActive = Date.now();
+    let resolveExit!: () => void;
+    inst.exited = new Promise((r) => (resolveExit = r));
+    const started = Date.now();
+    inst.starting = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${spec.name} did not become ready in ${this.options.startTimeoutMs ?? 20_000} ms`));
+        child.kill('SIGKILL');
+      }, this.options.startTimeoutMs ?? 20_000);
+      child.on('message', (m: { ready?: boolean; port?: number }) => {
+        if (!m?.ready || inst.child !== child) return;
+        clearTimeout(timer);
+        inst.url = `http://127.0.0.1:${m.port}`;
+        inst.state = 'ready';
+        this.log.info('service ready', { service: spec.name, pid: child.pid, port: m.port, ms: Date.now() - started });
+        resolve(inst.url);
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (inst.child === child) {
+          const wasStarting = inst.state === 'starting';
+          inst.state = 'stopped';
+          inst.url = undefined;
+          inst.starting = undefined;
+          if (!inst.expectedExit) {
+            inst.restarts++;
+            // A Node heap OOM aborts (134); the kernel's OOM killer sends SIGKILL.
+            if (signal === 'SIGKILL' || code === 134) inst.oomKills++;
+            this.log.warn('service died', { service: spec.name, pid: child.pid, code, signal });
+            if (spec.fn.minScale > 0 && !this.stopped) setTimeout(() => void this.ensure(spec.name).catch(() => {}), 500).unref();
+          }
+          if (wasStarting) reject(new Error(`${spec.name} exited while starting (code ${code}, signal ${signal})`));
+        }
+        resolveExit();
+      });
+    });
+    return inst.starting;
+  }
+
+  private reapIdle(): void {
+    const now = Date.now();
+    for (const inst of this.instances.values()) {
+      if (inst.spec.fn.minScale > 0 || inst.state !== 'ready' || inst.inflight > 0) continue;
+      if (now - inst.lastActive >= this.options.idleMs) {
+        this.log.info('scaling to zero', { service: inst.spec.name, pid: inst.child?.pid });
+        void this.terminate(inst);
+      }
+    }
+  }
+
+  private async terminate(inst: Instance): Promise<void> {
+    const child = inst.child;
+    if (!child || inst.state === 'stopped') return;
+    inst.expectedExit = true;
+    inst.state = 'stopping';
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await inst.exited;
+    clearTimeout(kill);
+  }
+}

@@ -1,0 +1,32 @@
+/** Errors the SDK raises: each says what happened in words a researcher can act on. */
+export class HippoHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'HippoHttpError';
+  }
+}
+
+export class RunFailedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    readonly step: string | undefined,
+    readonly reason: string,
+    readonly code?: string,
+  ) {
+    super(`run ${runId} ${status}${step ? ` at step ${step}` : ''}: ${reason}`);
+    this.name = 'RunFailedError';
+  }
+}
+
+export class WaitTimeoutError extends Error {
+  constructor(readonly runId: string, readonly timeoutMs: number, readonly lastStatus: string) {
+    super(`run ${runId} still ${lastStatus} after ${Math.round(timeoutMs / 1000)} s (it keeps running; wait again or check status)`);
+    this.name = 'WaitTimeoutError';
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Hippo's configuration, read once from the environment (DESIGN §12) and validated at
+ * start-up: a bad value fails with the variable's name. Only entry points (`main.ts`, the
+ * CLI) call `loadConfig`; everything below takes the typed `Config`.
+ */
+const bytes = z.string().transform((s, ctx) => {
+  const n = parseBytes(s);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a size like 512MiB, 2GiB or 1073741824` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const schema = z.object({
+  HIPPO_STORE: z
+    .string()
+    .regex(/^(file:\/\/.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file://<dir> or s3://<bucket>[/<prefix>]')
+    .default('file://.hippo'),
+  S3_ENDPOINT: z.url().optional(),
+  KAFKA_BROKERS: z.string().min(1).optional(),
+  HIPPO_TOPIC: z.string().min(1).default('hippo.events'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  K_SINK: z.url().optional(),
+  HIPPO_TIER: z.coerce.number().int().min(0).max(9).default(0),
+  HIPPO_MEMORY_LIMIT: bytes.optional(),
+  HIPPO_TIERS: z
+    .string()
+    .default('1GiB,4GiB,16GiB')
+    .transform((s, ctx) => {
+      const parts = s.split(',').map((p) => parseBytes(p.trim()));
+      if (parts.some((p) => p === undefined)) {
+        ctx.addIssue({ code: 'custom', message: `"${s}" must be comma-separated sizes like 512MiB,2GiB,8GiB` });
+        return z.NEVER;
+      }
+      return parts as number[];
+    }),
+  HIPPO_TOKEN: z.string().min(1).optional(),
+  HIPPO_STEP_TIMEOUT: z.coerce.number().positive().default(900),
+  HIPPO_CHAOS: z.string().optional(),
+  HIPPO_BACKUP_STORE: z.string().optional(),
+  /** Local runner only: where `runs` reads worker status from (the runner's own endpoint). */
+  HIPPO_WORKERS_URL: z.url().optional(),
+  HIPPO_IDLE_SECONDS: z.coerce.number().positive().default(60),
+  HIPPO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+  PUBSUB_PROJECT_ID: z.string().optional(),
+  HIPPO_PUBSUB_SUBSCRIPTION: z.string().optional(),
+});
+
+export type Config = z.output<typeof schema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable counts as unset, as in a shell `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join('.');
+      return `${name}=${JSON.stringify(cleaned[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+const units: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
+  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/** `512MiB` → 536870912; also Kubernetes-style `1Gi`. Undefined when not a size. */
+export function parseBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s.trim());
+  if (!m) return undefined;
+  const unit = units[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
+}
+
+export function formatBytes(n: number): string {
+  for (const [u, f] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= f && n % f === 0) return `${n / f}${u}`;
+  }
+  return `${n}B`;
+}

@@ -1,0 +1,67 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { InputError, OutOfMemoryError } from './errors.ts';
+
+export interface DuckDBOptions {
+  /** Bytes DuckDB may use before spilling to `tempDirectory` (≈ 60 % of the tier, DESIGN §10). */
+  memoryLimitBytes?: number;
+  tempDirectory?: string;
+  threads?: number;
+}
+
+/** Share of a tier's memory that DuckDB gets; the rest is Node's heap and Arrow buffers. */
+export const DUCKDB_MEMORY_SHARE = 0.6;
+
+/** An in-memory DuckDB with Hippo's limits applied. Close it with `closeSync()` when done. */
+export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDBInstance> {
+  const settings: Record<string, string> = {};
+  if (options.memoryLimitBytes) settings.memory_limit = `${Math.floor(options.memoryLimitBytes / 1024 / 1024)}MiB`;
+  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+  if (options.threads) settings.threads = String(options.threads);
+  return DuckDBInstance.create(':memory:', settings);
+}
+
+/** Runs `fn` on a fresh connection and always closes it (STYLE 10). */
+export async function withConnection<T>(db: DuckDBInstance, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const connection = await db.connect();
+  try {
+    return await fn(connection);
+  } catch (err) {
+    throw classifyDuckDBError(err);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/** Opens a database, runs `fn`, closes everything: the lifecycle of one step invocation. */
+export async function withDuckDB<T>(options: DuckDBOptions, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const db = await openDuckDB(options);
+  try {
+    return await withConnection(db, fn);
+  } finally {
+    db.closeSync();
+  }
+}
+
+/** DuckDB's out-of-memory error becomes `OutOfMemoryError` (507) so the retry function moves up a tier. */
+export function classifyDuckDBError(err: unknown): unknown {
+  if (err instanceof Error && /out of memory/i.test(err.message)) return new OutOfMemoryError(err.message, err);
+  if (err instanceof Error && /^(Conversion|Invalid Input) Error/i.test(err.message)) {
+    return new InputError(err.message, [], err);
+  }
+  return err;
+}
+
+/** `"my ""odd"" name"`: an identifier safe in SQL text whatever the user typed (STYLE 9). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `'it''s'`: a string literal, for the few places DuckDB takes no bound parameter (paths in views). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `['a.parquet', 'b.parquet']` as a DuckDB list literal. */
+export function literalList(values: readonly string[]): string {
+  return `[${values.map(quoteLiteral).join(', ')}]`;
+}

@@ -1,0 +1,22 @@
+import type { Context, ErrorHandler, Hono } from 'hono';
+import { HippoError, toHippoError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * The one place errors become HTTP responses: a HippoError's status and JSON body
+ * (DESIGN §9); anything else is an `internal` 500 that is logged with its stack.
+ */
+export function errorHandler(log?: Logger): ErrorHandler {
+  return (err: Error, c: Context) => {
+    const e = err instanceof HippoError ? err : toHippoError(err);
+    if (e.status >= 500) log?.error(e.message, { code: e.code, status: e.status, stack: (e.cause as Error)?.stack ?? e.stack });
+    else log?.debug(e.message, { code: e.code, status: e.status });
+    return c.json(e.toBody(), e.status as 400);
+  };
+}
+
+/** Knative Functions' health endpoints. */
+export function addHealth(app: Hono, ready: () => boolean = () => true): void {
+  app.get('/health/liveness', (c) => c.json({ ok: true }));
+  app.get('/health/readiness', (c) => (ready() ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
+}

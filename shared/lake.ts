@@ -1,0 +1,74 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { datasets, duckdbType, type DatasetSpec } from './datasets.ts';
+import { literalList, quoteIdent } from './duckdb.ts';
+import { InputError } from './errors.ts';
+import { keys, parseCompactInstant, type ObjectStore } from './object-store.ts';
+
+/**
+ * Reading the lake (DESIGN §4–5): parts are immutable and append-only; a dataset "as of" an
+ * instant is every row recorded by then, the latest recorded row winning per natural key.
+ */
+
+/** Parts of a dataset that may hold rows recorded by `asOf`: the key names each part's earliest `recorded_at`. */
+export async function lakeParts(store: ObjectStore, dataset: string, asOf: string): Promise<string[]> {
+  const cutoff = Date.parse(asOf);
+  const parts = await store.list(keys.lakePrefix(dataset));
+  return parts
+    .map((p) => p.key)
+    .filter((key) => {
+      const m = /\/part-(\d{8}T\d{9}Z)-[^/]+\.parquet$/.exec(key);
+      const at = m ? parseCompactInstant(m[1]!) : undefined;
+      return at !== undefined && Date.parse(at) <= cutoff;
+    });
+}
+
+export interface LoadOptions {
+  store: ObjectStore;
+  tempDir: string;
+  asOf: string;
+  /** Datasets that must have rows: a step cannot run without them. */
+  required?: readonly string[];
+}
+
+/**
+ * Creates one DuckDB table per dataset, named as the dataset, holding its rows as of
+ * `asOf` (corrections applied). A dataset with no parts becomes an empty table with the
+ * right columns. Returns the lineage: the part keys each dataset contributed.
+ */
+export async function loadDatasets(
+  c: DuckDBConnection,
+  names: readonly string[],
+  options: LoadOptions,
+): Promise<Record<string, string[]>> {
+  const lineage: Record<string, string[]> = {};
+  for (const name of names) {
+    const spec = datasets[name]!;
+    const parts = await lakeParts(options.store, name, options.asOf);
+    if (parts.length === 0 && options.required?.includes(name)) {
+      throw new InputError(`dataset ${name} has no rows recorded by ${options.asOf}: ingest it first (hippo ingest ${name} <file>)`, [
+        { field: name, message: 'no lake parts' },
+      ]);
+    }
+    const paths = await Promise.all(parts.map((k) => options.store.localPath(k, options.tempDir)));
+    await c.run(tableSql(spec, paths), [options.asOf]);
+    lineage[name] = parts;
+  }
+  return lineage;
+}
+
+function tableSql(spec: DatasetSpec, paths: string[]): string {
+  const table = quoteIdent(spec.name);
+  if (paths.length === 0) {
+    // Keep $1 referenced so the caller binds the same values either way.
+    return `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (SELECT ${spec.columns
+      .map((col) => `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`)
+      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at) WHERE false`;
+  }
+  const select = spec.columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`);
+  const key = spec.key.map(quoteIdent).join(', ');
+  return `CREATE OR REPLACE TABLE ${table} AS
+    SELECT ${select.join(', ')}, recorded_at
+    FROM read_parquet(${literalList(paths)}, union_by_name = true)
+    WHERE recorded_at <= $1::TIMESTAMPTZ
+    QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY recorded_at DESC) = 1`;
+}
