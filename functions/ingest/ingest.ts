@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ulid } from 'ulid';
@@ -94,19 +95,22 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
   const format = formatOf(file);
   const raw = `raw_${table}`;
   const path = quoteLiteral(file.path);
-  const reader =
-    format === 'csv'
-      ? `read_csv(${path}, header = true, all_varchar = true, strict_mode = true, null_padding = false)`
-      : format === 'parquet'
-        ? `read_parquet(${path})`
-        : `read_json(${path}, format = 'newline_delimited', records = true)`;
+  let reader: string;
+  if (format === 'csv') {
+    // The header is read here, not sniffed: DuckDB's dialect sniffer can misjudge small files.
+    const header = await csvHeader(file.path, name);
+    const columns = header.map((h) => `${quoteLiteral(h)}: 'VARCHAR'`).join(', ');
+    reader = `read_csv(${path}, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns}})`;
+  } else if (format === 'parquet') {
+    reader = `read_parquet(${path})`;
+  } else {
+    reader = `read_json(${path}, format = 'newline_delimited', records = true)`;
+  }
   try {
     // CREATE TABLE keeps file order, so rowid + 1 is the data row number (row 1 = first row after the header).
     await c.run(`CREATE OR REPLACE TABLE ${raw} AS SELECT * FROM ${reader}`);
   } catch (err) {
-    throw new InputError(`${name}: cannot be read as ${format}: ${firstLine((err as Error).message)}`, [
-      { file: name, message: firstLine((err as Error).message) },
-    ], err);
+    throw readError(err as Error, name, format);
   }
   try {
     const described = await c.runAndReadAll(`SELECT column_name FROM (DESCRIBE ${raw})`);
@@ -163,7 +167,7 @@ function invalidExpr(v: string, col: ColumnSpec): string {
     case 'double':
       return `TRY_CAST(${v} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(${v} AS DOUBLE))`;
     case 'integer':
-      return `TRY_CAST(${v} AS INTEGER) IS NULL`;
+      return `NOT regexp_matches(${v}, '^[+-]?\\d+$') OR TRY_CAST(${v} AS INTEGER) IS NULL`;
     case 'timestamp':
       return `NOT regexp_matches(${v}, ${WITH_OFFSET}) OR TRY_CAST(${v} AS TIMESTAMPTZ) IS NULL`;
     case 'instant_or_date':
@@ -235,6 +239,34 @@ function inputError(file: string, details: ErrorDetail[]): InputError {
   const where = [d.row !== undefined ? `row ${d.row}` : undefined, d.column ? `column "${d.column}"` : undefined].filter(Boolean).join(', ');
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
   return new InputError(`${file}: ${where ? where + ': ' : ''}${d.message}${more}`, details);
+}
+
+/** The column names on a CSV file's first line. */
+async function csvHeader(path: string, name: string): Promise<string[]> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const line = text.split(/\r?\n/, 1)[0] ?? '';
+    if (!line.trim()) throw new InputError(`${name}: is empty (expected a header row)`, [{ file: name, row: 0, message: 'no header row' }]);
+    return line.split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1').replace(/""/g, '"'));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** DuckDB's reader error, restated with the file's name and the data row. */
+function readError(err: Error, name: string, format: FileFormat): InputError {
+  const line = /CSV Error on Line: (\d+)/.exec(err.message);
+  const cols = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(err.message);
+  if (line) {
+    const row = Number(line[1]) - 1;
+    // DuckDB stops counting one past the expected number, so "more" is all it knows.
+    const what = cols ? `expected ${cols[1]} columns, found ${Number(cols[2]) > Number(cols[1]) ? 'more' : cols[2]}` : firstLine(err.message.split('\n')[0]!.replace(/^.*?Error: /, ''));
+    return new InputError(`${name}: row ${row}: ${what}`, [{ file: name, row, message: what }], err);
+  }
+  return new InputError(`${name}: cannot be read as ${format}: ${firstLine(err.message)}`, [{ file: name, message: firstLine(err.message) }], err);
 }
 
 function firstLine(s: string): string {

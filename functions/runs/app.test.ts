@@ -1,0 +1,188 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
+import { FileStore } from '../../shared/file-store.ts';
+import { EventTypes, makeEvent, type StepCompleted, type StepRequested } from '../../eventing/catalog.ts';
+import { createApp } from './app.ts';
+import type { Run } from './run.ts';
+
+interface Ctx {
+  dir: string;
+  store: FileStore;
+  emitted: HippoEvent[];
+  app: ReturnType<typeof createApp>;
+}
+const test = suite<Ctx>('runs API and coordinator');
+
+test.before.each(async (ctx) => {
+  ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-runs-'));
+  ctx.store = new FileStore(ctx.dir);
+  ctx.emitted = [];
+  ctx.app = createApp({ store: ctx.store, emit: async (e) => void ctx.emitted.push(e), stepTimeoutSeconds: 60 });
+});
+test.after.each(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
+
+const submit = (app: Ctx['app'], body: unknown) =>
+  app.request('/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+const post = (app: Ctx['app'], e: HippoEvent) => {
+  const m = binaryMessage(e);
+  return app.request('/', { method: 'POST', headers: m.headers, body: m.body });
+};
+
+const completion = (req: StepRequested, attempt = 1): HippoEvent => {
+  const data: StepCompleted = {
+    runId: req.runId, stepId: req.stepId, attempt, tier: 0,
+    outputs: { [req.step === 'export' ? 'result' : 'panel']: { key: `${req.output}/x`, rows: 10, bytes: 100, sha256: 'ab' } },
+    lineage: req.step === 'export' ? {} : { prices: ['lake/prices/part-1'] },
+    metrics: { ms: 1, peakRssBytes: 1, rowsIn: 10, rowsOut: 10 },
+  };
+  return makeEvent(EventTypes.stepCompleted, '/t', data, { runid: req.runId });
+};
+
+const getRun = async (app: Ctx['app'], id: string) => (await (await app.request(`/runs/${id}`)).json()) as Run;
+
+test('submit → 202, plans steps, dispatches the first with its attributes', async ({ app, emitted }) => {
+  const res = await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31' }, id: 'run-1' });
+  assert.is(res.status, 202);
+  const body = (await res.json()) as { id: string; status: string; links: { self: string } };
+  assert.equal(body, { id: 'run-1', status: 'running', links: { self: '/runs/run-1', result: '/runs/run-1/result' } });
+  assert.is(emitted.length, 1);
+  const e = emitted[0]!;
+  assert.is(e.type, EventTypes.stepRequested);
+  assert.is(e.step, 'delisting-adjust');
+  assert.is(e.tier, '0');
+  assert.is(e.runid, 'run-1');
+  assert.is(e.partitionkey, 'run-1');
+  const data = e.data as StepRequested;
+  assert.equal(data.params, { start: '2010-01-04', end: '2010-12-31', universe: 'all', delisting: 'shumway' });
+  assert.is(data.output, 'work/run-1/delisting-adjust');
+  const run = await getRun(app, 'run-1');
+  assert.equal(Object.keys(run.steps), ['delisting-adjust', 'export']);
+  assert.is(run.steps['delisting-adjust']!.status, 'dispatched');
+  assert.is(run.steps.export!.status, 'pending');
+});
+
+test('the same id twice returns the same run (200) and dispatches nothing new', async ({ app, emitted }) => {
+  const req = { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'same' };
+  assert.is((await submit(app, req)).status, 202);
+  const again = await submit(app, req);
+  assert.is(again.status, 200);
+  assert.is(((await again.json()) as { id: string }).id, 'same');
+  assert.is(emitted.length, 1);
+});
+
+test('a duplicated step.completed leaves the ledger correct and dispatches once', async ({ app, emitted }) => {
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'dup' });
+  const first = emitted[0]!.data as StepRequested;
+  const done = completion(first);
+  assert.is((await post(app, done)).status, 202);
+  const after1 = await getRun(app, 'dup');
+  assert.is((await post(app, done)).status, 202); // the broker redelivers the same event
+  assert.is((await post(app, completion(first))).status, 202); // or a second completion of the same step
+  const after2 = await getRun(app, 'dup');
+  assert.equal({ ...after2, updatedAt: '' }, { ...after1, updatedAt: '' });
+  assert.is(after2.updatedAt, after1.updatedAt);
+  const exports = emitted.filter((e) => e.step === 'export');
+  assert.is(exports.length, 1);
+  const exp = exports[0]!.data as StepRequested;
+  assert.equal(exp.inputs, { panel: 'work/dup/delisting-adjust/x' });
+  assert.equal(exp.params.lineage, { prices: ['lake/prices/part-1'] });
+  assert.is(after2.steps['delisting-adjust']!.attempts.length, 1);
+  assert.is(after2.steps['delisting-adjust']!.attempts[0]!.status, 'succeeded');
+
+  // Export completes: the run succeeds with the result, and announces it once.
+  await post(app, completion(exp));
+  await post(app, completion(exp));
+  const final = await getRun(app, 'dup');
+  assert.is(final.status, 'succeeded');
+  assert.equal(final.result, { key: 'results/dup/x', rows: 10, bytes: 100, sha256: 'ab', contentType: 'application/vnd.apache.arrow.stream' });
+  assert.is(emitted.filter((e) => e.type === EventTypes.runCompleted).length, 1);
+});
+
+test('step.failed fails the run with the step and reason; later events change nothing', async ({ app, emitted }) => {
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'bad' });
+  const req = emitted[0]!.data as StepRequested;
+  const failed = makeEvent(EventTypes.stepFailed, '/retry', {
+    runId: 'bad', stepId: req.stepId, attempt: 1, tier: 0, error: { code: 'invalid_input', message: 'prices.csv is broken', retriable: false },
+  }, { runid: 'bad' });
+  await post(app, failed);
+  await post(app, completion(req));
+  const run = await getRun(app, 'bad');
+  assert.is(run.status, 'failed');
+  assert.equal(run.error, { code: 'invalid_input', message: 'prices.csv is broken', step: 'delisting-adjust', stepId: 'delisting-adjust' });
+  assert.is(run.steps['delisting-adjust']!.status, 'failed');
+  assert.is(emitted.filter((e) => e.type === EventTypes.runFailed).length, 1);
+  assert.is(emitted.filter((e) => e.step === 'export').length, 0);
+  const result = await app.request('/runs/bad/result');
+  assert.is(result.status, 409);
+});
+
+test('malformed requests → 400 naming the field', async ({ app }) => {
+  const cases: [unknown, string, string][] = [
+    [{ params: {} }, 'pipeline', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { end: '2010-01-01' } }, 'params.start', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-13-01', end: '2010-12-31' } }, 'params.start', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-02-30', end: '2010-12-31' } }, 'params.start', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2011-01-01', end: '2010-12-31' } }, 'params.start', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', delisting: 'magic' } }, 'params.delisting', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', colour: 'red' } }, 'params', 'invalid_params'],
+    [{ pipeline: 'nope', params: {} }, 'pipeline', 'unknown_pipeline'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['eps'] } }, 'params.fields', 'unsupported_param'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', macro: ['CPI'] } }, 'params.macro', 'unsupported_param'],
+    [{ pipeline: 'equity-panel', params: {}, id: 'bad id!' }, 'id', 'invalid_params'],
+  ];
+  for (const [body, field, code] of cases) {
+    const res = await submit(app, body);
+    assert.is(res.status, 400, JSON.stringify(body));
+    const err = ((await res.json()) as { error: { code: string; message: string; details: { field: string }[] } }).error;
+    assert.is(err.code, code, JSON.stringify(body));
+    assert.is(err.details[0]!.field, field, JSON.stringify(body));
+    assert.ok(err.message.includes(field), `${err.message} names ${field}`);
+  }
+  const notJson = await app.request('/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+  assert.is(notJson.status, 400);
+});
+
+test('a run requested as a CloudEvent (binary) is accepted; redelivery starts no second run', async ({ app, emitted }) => {
+  const e = makeEvent(EventTypes.runRequested, 'curl', { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' } });
+  const res = await post(app, e);
+  assert.is(res.status, 202);
+  assert.is(((await res.json()) as { id: string }).id, e.id);
+  assert.is((await post(app, e)).status, 200);
+  assert.is(emitted.filter((x) => x.type === EventTypes.stepRequested).length, 1);
+});
+
+test('list, filter by status, cancel, 404s', async ({ app }) => {
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'a' });
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'b' });
+  const del = await app.request('/runs/b', { method: 'DELETE' });
+  assert.is(((await del.json()) as Run).status, 'cancelled');
+  const running = (await (await app.request('/runs?status=running')).json()) as { runs: Run[] };
+  assert.equal(running.runs.map((r) => r.id), ['a']);
+  const all = (await (await app.request('/runs?limit=10')).json()) as { runs: Run[] };
+  assert.equal(all.runs.map((r) => r.id).sort(), ['a', 'b']);
+  assert.is((await app.request('/runs/zzz')).status, 404);
+  assert.is((await app.request('/runs?status=weird')).status, 400);
+});
+
+test('HIPPO_TOKEN protects /runs', async ({ store }) => {
+  const app = createApp({ store, emit: async () => {}, stepTimeoutSeconds: 60, token: 's3cret' });
+  assert.is((await app.request('/runs')).status, 401);
+  assert.is((await app.request('/runs', { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.is((await app.request('/runs', { headers: { authorization: 'Bearer s3cret' } })).status, 200);
+  assert.is((await app.request('/health/readiness')).status, 200);
+});
+
+test('the broker refusing the first dispatch fails the run instead of leaving it waiting', async ({ store }) => {
+  const app = createApp({ store, emit: async () => { throw new Error('broker down'); }, stepTimeoutSeconds: 60 });
+  const res = await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'x' });
+  const body = (await res.json()) as { status: string; error: { code: string } };
+  assert.is(body.status, 'failed');
+  assert.is(body.error.code, 'dispatch_failed');
+});
+
+test.run();
