@@ -1,13 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { HippoError } from '../shared/errors.ts';
 import { RunFailedError, HippoHttpError, WaitTimeoutError } from '../sdk/errors.ts';
-import { devCommand } from './commands/dev.ts';
-import { demoDataCommand } from './commands/demo-data.ts';
-import { ingestCommand } from './commands/ingest.ts';
-import { runCommand, statusCommand, fetchCommand } from './commands/run.ts';
 
 /** Exit codes of DESIGN §9b. */
-export const EXIT = { ok: 0, runFailed: 1, usage: 2 } as const;
+const EXIT = { ok: 0, runFailed: 1, usage: 2 } as const;
 
 const program = new Command()
   .name('hippo')
@@ -22,20 +18,20 @@ program
   .option('--port <port>', 'port of the runs API', '8080')
   .option('--broker-port <port>', 'port of the broker ingress', '8081')
   .option('--idle <seconds>', 'scale a function to zero after this many idle seconds (default HIPPO_IDLE_SECONDS or 60)')
-  .action(devCommand);
+  .action(async (o) => (await import('./commands/dev.ts')).devCommand(o));
 
 program
   .command('demo-data <dir>')
   .description('write the synthetic vendor dataset (securities, prices, symbols, memberships) as CSV files')
-  .option('--scale <n>', 'multiply the number of securities', '1')
-  .option('--seed <n>', 'random seed', '1')
-  .action(demoDataCommand);
+  .option('--scale <n>', 'multiply the number of securities (1 = 300)', '1')
+  .option('--seed <n>', 'random seed (default 42)')
+  .action(async (dir, o) => (await import('./commands/demo-data.ts')).demoDataCommand(dir, o));
 
 program
   .command('ingest <dataset> <files...>')
   .description('validate files (CSV, Parquet or JSON Lines) and append them to the lake in HIPPO_STORE')
   .option('--recorded-at <iso>', 'recorded_at of rows whose file has no recorded_at column (default: now)')
-  .action(ingestCommand);
+  .action(async (ds, files, o) => (await import('./commands/ingest.ts')).ingestCommand(ds, files, o));
 
 program
   .command('run <pipeline>')
@@ -48,13 +44,13 @@ program
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .option('--url <url>', 'a Hippo server (e.g. http://localhost:8080); submits and waits with progress')
   .option('--timeout <seconds>', 'give up waiting after this long', '3600')
-  .action(runCommand);
+  .action(async (p, o) => (await import('./commands/run.ts')).runCommand(p, o));
 
 program
   .command('status <id>')
   .description('show a run')
   .requiredOption('--url <url>', 'the Hippo server')
-  .action(statusCommand);
+  .action(async (id, o) => (await import('./commands/run.ts')).statusCommand(id, o));
 
 program
   .command('fetch <id>')
@@ -62,7 +58,7 @@ program
   .requiredOption('--url <url>', 'the Hippo server')
   .requiredOption('--out <file>', 'where to write it')
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
-  .action(fetchCommand);
+  .action(async (id, o) => (await import('./commands/run.ts')).fetchCommand(id, o));
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -86,11 +82,11 @@ function report(err: unknown): number {
   }
   if (err instanceof HippoError || err instanceof HippoHttpError) {
     process.stderr.write(`hippo: ${err.message}\n`);
-    for (const d of (err as { details?: { message: string; field?: string }[] }).details?.slice(1) ?? []) {
+    for (const d of ((err.problems ?? []) as { message: string; field?: string }[]).slice(1)) {
       process.stderr.write(`  ${d.field ? d.field + ': ' : ''}${d.message}\n`);
     }
-    const status = err instanceof HippoError ? err.status : err.status;
-    return status >= 500 ? EXIT.runFailed : EXIT.usage;
+    // Bad config is a usage error; a server-side failure is not the caller's input.
+    return err.status >= 500 && err.code !== 'invalid_config' ? EXIT.runFailed : EXIT.usage;
   }
   process.stderr.write(`hippo: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT.runFailed;

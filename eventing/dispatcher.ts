@@ -79,7 +79,7 @@ export class Dispatcher {
     await this.deadLetter(trigger, event, last);
   }
 
-  private async send(service: string, event: HippoEvent, timeoutMs: number, publishReply = true): Promise<DeliveryOutcome> {
+  private async send(service: string, event: HippoEvent, timeoutMs: number): Promise<DeliveryOutcome> {
     const m = binaryMessage(event);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -89,9 +89,9 @@ export class Dispatcher {
       );
       if (res.status >= 200 && res.status < 300) {
         // Knative data plane: a 2xx reply carrying a CloudEvent is published back to the broker.
-        const reply = publishReply ? await eventFromResponse(res) : undefined;
-        if (!reply) await res.body?.cancel();
+        const reply = await eventFromResponse(res);
         if (reply) await this.options.bus.publish(reply);
+        else await res.body?.cancel();
         return { status: res.status };
       }
       const body = new Uint8Array(await res.arrayBuffer());

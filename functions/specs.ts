@@ -12,13 +12,18 @@ export interface FunctionSpec {
   tiered: boolean;
   /** Instances kept running when idle (Knative `min-scale`); 0 = scale to zero. */
   minScale: number;
+  /**
+   * Requests one instance serves at once (Knative `containerConcurrency`; 0 = unlimited).
+   * DuckDB steps take 1: each request may use the whole tier's memory.
+   */
+  concurrency: number;
 }
 
 export const functionSpecs: FunctionSpec[] = [
-  { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1 },
-  { name: 'ingest', entry: 'functions/ingest/main.ts', tiered: false, minScale: 0 },
-  { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0 },
-  ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0 })),
+  { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1, concurrency: 0 },
+  { name: 'ingest', entry: 'functions/ingest/main.ts', tiered: false, minScale: 0, concurrency: 1 },
+  { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0 },
+  ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1 })),
 ];
 
 export interface ServiceSpec {

@@ -1,21 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
+import type { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { carriesEvent, eventResponse, readEvent } from '../shared/cloudevents.ts';
 import { quoteLiteral, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
 import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { addHealth, errorHandler } from '../shared/http.ts';
+import { functionApp } from '../shared/http.ts';
 import type { Logger } from '../shared/log.ts';
-import { silentLogger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import {
   EventTypes,
   makeEvent,
   parseData,
   stepRequestedSchema,
+  zodToValidation,
   type StepCompleted,
   type StepOutput,
   type StepRequested,
@@ -67,11 +68,17 @@ export interface StepSpec<P> {
   run: StepLogic<P>;
 }
 
-export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
-  const log = (deps.log ?? silentLogger).child({ fn: spec.name });
-  const app = new Hono();
+/** `parseParams` for a step whose params have a zod schema: bad params are a 422 naming the field. */
+export function paramsParser<T>(step: string, schema: z.ZodType<T>): (params: Record<string, unknown>) => T {
+  return (params) => {
+    const r = schema.safeParse(params);
+    if (!r.success) throw zodToValidation(r.error, `invalid ${step} params`, 422, 'params');
+    return r.data;
+  };
+}
 
-  addHealth(app);
+export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
+  const { app, log } = functionApp(spec.name, deps.log);
 
   app.post('/', async (c) => {
     if (!carriesEvent(c.req.raw.headers)) throw new ValidationError('expected a CloudEvent', [], { code: 'invalid_event' });
@@ -129,6 +136,5 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
     }
   });
 
-  app.onError(errorHandler(log));
   return app;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { ServiceSpec } from '../functions/specs.ts';
@@ -19,6 +20,8 @@ export interface RunnerOptions {
   /** Extra environment per service, and fixed ports (e.g. runs on 8080). */
   serviceEnv?: (s: ServiceSpec) => Record<string, string>;
   idleMs: number;
+  /** Requests one local instance takes at once, as a multiple of the spec's `concurrency` (one instance stands for many pods). */
+  concurrencyScale?: number;
   /** How long a process may take to become ready. */
   startTimeoutMs?: number;
   log?: Logger;
@@ -38,6 +41,8 @@ interface Instance {
   restarts: number;
   oomKills: number;
   expectedExit: boolean;
+  /** Knative's queue-proxy in front of the one local instance: at most `concurrency` requests inside. */
+  queue: LimitFunction;
 }
 
 export class ProcessRunner {
@@ -49,7 +54,10 @@ export class ProcessRunner {
   constructor(private readonly options: RunnerOptions) {
     this.log = options.log ?? silentLogger;
     for (const spec of options.services) {
-      this.instances.set(spec.name, { spec, state: 'stopped', inflight: 0, lastActive: 0, restarts: 0, oomKills: 0, expectedExit: false });
+      this.instances.set(spec.name, {
+        spec, state: 'stopped', inflight: 0, lastActive: 0, restarts: 0, oomKills: 0, expectedExit: false,
+        queue: pLimit(spec.fn.concurrency > 0 ? spec.fn.concurrency * (options.concurrencyScale ?? 1) : Infinity),
+      });
     }
   }
 
@@ -81,9 +89,11 @@ export class ProcessRunner {
     if (!inst) return new Response(`no service ${service}`, { status: 404 });
     inst.inflight++;
     try {
-      const base = await this.ensure(service);
-      const url = new URL(request.url);
-      return await fetch(new Request(base + url.pathname + url.search, request));
+      return await inst.queue(async () => {
+        const base = await this.ensure(service);
+        const url = new URL(request.url);
+        return fetch(new Request(base + url.pathname + url.search, request));
+      });
     } finally {
       inst.inflight--;
       inst.lastActive = Date.now();
@@ -102,7 +112,8 @@ export class ProcessRunner {
       fn: i.spec.fn.name,
       ...(i.spec.tier !== undefined ? { tier: i.spec.tier } : {}),
       ready: i.state === 'ready' ? 1 : 0,
-      busy: i.inflight > 0 ? 1 : 0,
+      busy: i.queue.activeCount > 0 ? 1 : 0,
+      queued: i.queue.pendingCount,
       restarts: i.restarts,
       oomKills: i.oomKills,
       state: i.state,

@@ -4,7 +4,8 @@ export class HippoHttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details?: unknown[],
+    /** The API's `details`: which field, file or row. */
+    readonly problems?: unknown[],
   ) {
     super(message);
     this.name = 'HippoHttpError';

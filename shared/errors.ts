@@ -21,7 +21,11 @@ export class HippoError extends Error {
   readonly code: string;
   readonly status: number;
   readonly retriable: boolean;
-  readonly details?: ErrorDetail[];
+  /**
+   * What exactly is wrong (field, file, row…); `details` in the JSON body. Not named
+   * `details` here: test runners (uvu) treat an error's `details` as a printable diff string.
+   */
+  readonly problems?: ErrorDetail[];
 
   constructor(
     message: string,
@@ -32,12 +36,12 @@ export class HippoError extends Error {
     this.code = opts.code;
     this.status = opts.status;
     this.retriable = opts.retriable ?? false;
-    this.details = opts.details;
+    this.problems = opts.details;
   }
 
   toBody(): ErrorBody {
     return {
-      error: { code: this.code, message: this.message, ...(this.details?.length ? { details: this.details } : {}) },
+      error: { code: this.code, message: this.message, ...(this.problems?.length ? { details: this.problems } : {}) },
     };
   }
 }

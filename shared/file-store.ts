@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -59,7 +58,7 @@ export class FileStore implements ObjectStore {
     const p = this.path(key);
     try {
       const handle = await open(p, 'r');
-      return Readable.toWeb(createReadStream('', { fd: handle.fd, autoClose: true })) as ReadableStream<Uint8Array>;
+      return Readable.toWeb(handle.createReadStream({ autoClose: true })) as ReadableStream<Uint8Array>;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

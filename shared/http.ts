@@ -1,6 +1,6 @@
-import type { Context, ErrorHandler, Hono } from 'hono';
+import { Hono, type Context, type ErrorHandler } from 'hono';
 import { HippoError, toHippoError } from './errors.ts';
-import type { Logger } from './log.ts';
+import { silentLogger, type Logger } from './log.ts';
 
 /**
  * The one place errors become HTTP responses: a HippoError's status and JSON body
@@ -19,4 +19,13 @@ export function errorHandler(log?: Logger): ErrorHandler {
 export function addHealth(app: Hono, ready: () => boolean = () => true): void {
   app.get('/health/liveness', (c) => c.json({ ok: true }));
   app.get('/health/readiness', (c) => (ready() ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
+}
+
+/** A function's Hono app with the parts every function has: health endpoints and the one error handler. */
+export function functionApp(name: string, baseLog?: Logger): { app: Hono; log: Logger } {
+  const log = (baseLog ?? silentLogger).child({ fn: name });
+  const app = new Hono();
+  app.onError(errorHandler(log));
+  addHealth(app);
+  return { app, log };
 }

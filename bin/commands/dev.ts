@@ -4,9 +4,12 @@ import { startLocalPlatform } from '../../local/dev.ts';
 import { context, ROOT } from './context.ts';
 
 export async function devCommand(opts: { demo?: boolean; port: string; brokerPort: string; idle?: string }): Promise<void> {
-  const { config, store } = context();
-  // The platform's own log lines stay at warn unless asked: the console is for the user.
-  const log = createLogger({ fn: 'dev' }, { level: process.env.HIPPO_LOG_LEVEL ? config.HIPPO_LOG_LEVEL : 'warn' });
+  const ctx = context();
+  const { store } = ctx;
+  // The platform's log lines (this process and every function's) stay at warn unless asked:
+  // the console is for the user.
+  const config = { ...ctx.config, HIPPO_LOG_LEVEL: process.env.HIPPO_LOG_LEVEL ? ctx.config.HIPPO_LOG_LEVEL : ('warn' as const) };
+  const log = createLogger({ fn: 'dev' }, { level: config.HIPPO_LOG_LEVEL });
   const say = (s: string) => process.stdout.write(s + '\n');
   if (opts.demo) {
     const ingested = await ensureDemoData(store, (m) => say(`  ${m}`));

@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { loadDatasets } from '../../shared/lake.ts';
-import { zodToValidation } from '../../eventing/catalog.ts';
-import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
 import { delistingAdjust, type DelistingParams } from './delisting-adjust.ts';
 
 /** `delisting-adjust`: the survivorship-free, delisting-adjusted panel of DESIGN §7.1. */
@@ -16,11 +15,7 @@ const paramsSchema = z.object({
 
 export const delistingAdjustStep: StepSpec<DelistingParams> = {
   name: 'delisting-adjust',
-  parseParams: (p) => {
-    const r = paramsSchema.safeParse(p);
-    if (!r.success) throw zodToValidation(r.error, 'invalid delisting-adjust params', 422, 'params');
-    return r.data;
-  },
+  parseParams: paramsParser('delisting-adjust', paramsSchema),
   async run(c, req, ctx) {
     const lineage = await loadDatasets(c, ['securities', 'prices', 'symbols', 'memberships'], {
       store: ctx.store,

@@ -3,8 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { writeArrowStream } from '../../shared/arrow.ts';
 import { literalList, quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
-import { zodToValidation } from '../../eventing/catalog.ts';
-import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
 
 /**
  * `export`: the last step of every pipeline. Turns the previous step's Parquet into the
@@ -37,11 +36,7 @@ export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 
 export const exportStep: StepSpec<ExportParams> = {
   name: 'export',
-  parseParams: (p) => {
-    const r = paramsSchema.safeParse(p);
-    if (!r.success) throw zodToValidation(r.error, 'invalid export params', 422, 'params');
-    return r.data;
-  },
+  parseParams: paramsParser('export', paramsSchema),
   async run(c, req, ctx) {
     const inputs = await Promise.all(Object.values(req.inputs).map((k) => ctx.inputPath(k)));
     const order = req.params.sortBy.map(quoteIdent).join(', ');

@@ -1,14 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { EventTypes, makeEvent, parseData, vendorDeliveredSchema } from '../../eventing/catalog.ts';
 import { eventResponse, readEvent } from '../../shared/cloudevents.ts';
 import { withDuckDB, type DuckDBOptions } from '../../shared/duckdb.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { addHealth, errorHandler } from '../../shared/http.ts';
+import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
-import { silentLogger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { ingestFiles, type IngestFile } from './ingest.ts';
 
@@ -25,10 +24,7 @@ export interface IngestDeps {
  * inline `records`), appends it to the lake, and replies `dev.hippo.dataset.changed`.
  */
 export function createApp(deps: IngestDeps): Hono {
-  const log = (deps.log ?? silentLogger).child({ fn: 'ingest' });
-  const app = new Hono();
-  app.onError(errorHandler(log));
-  addHealth(app);
+  const { app, log } = functionApp('ingest', deps.log);
   app.post('/', async (c) => {
     const event = await readEvent(c.req.raw);
     if (event.type !== EventTypes.vendorDelivered) {

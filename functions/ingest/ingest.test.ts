@@ -26,7 +26,7 @@ function pricesCsv(rows = 30): string {
 }
 
 async function ingest(ctx: Ctx, dataset: string, files: Record<string, string>, recordedAt = T0) {
-  const paths = [];
+  const paths: { path: string; name: string }[] = [];
   for (const [name, text] of Object.entries(files)) {
     const p = join(ctx.dir, name);
     await writeFile(p, text);
@@ -65,7 +65,7 @@ test('a bad date in row 17 names the file, row 17 and the column; the lake is un
   assert.instance(err, InputError);
   assert.is(err.status, 422);
   assert.is(err.message, 'prices-bad.csv: row 17, column "date": "2010-13-45" is not a date (YYYY-MM-DD)');
-  assert.equal(err.details![0], { file: 'prices-bad.csv', row: 17, column: 'date', value: '2010-13-45', message: '"2010-13-45" is not a date (YYYY-MM-DD)' });
+  assert.equal(err.problems![0], { file: 'prices-bad.csv', row: 17, column: 'date', value: '2010-13-45', message: '"2010-13-45" is not a date (YYYY-MM-DD)' });
   // Neither file was written, although good.csv came first.
   assert.equal(await ctx.store.list('lake/'), before);
 });

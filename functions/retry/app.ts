@@ -1,9 +1,8 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { EventTypes, makeEvent, parseData, stepRequestedSchema, type StepFailed } from '../../eventing/catalog.ts';
 import { eventResponse, readEvent } from '../../shared/cloudevents.ts';
-import { addHealth, errorHandler } from '../../shared/http.ts';
+import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
-import { silentLogger } from '../../shared/log.ts';
 import { describeFailure, stepOf } from './decide.ts';
 
 export interface RetryDeps {
@@ -19,10 +18,7 @@ export interface RetryDeps {
  * (DESIGN §10); until then those fail with `retriable: true` in the error.
  */
 export function createApp(deps: RetryDeps = {}): Hono {
-  const log = (deps.log ?? silentLogger).child({ fn: 'retry' });
-  const app = new Hono();
-  app.onError(errorHandler(log));
-  addHealth(app);
+  const { app, log } = functionApp('retry', deps.log);
   app.post('/', async (c) => {
     const event = await readEvent(c.req.raw);
     const failure = describeFailure(event);

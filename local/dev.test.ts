@@ -1,0 +1,148 @@
+import { rm } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadConfig } from '../shared/config.ts';
+import { readArrow } from '../shared/arrow.ts';
+import type { FileStore } from '../shared/file-store.ts';
+import { pyarrow } from '../scripts/python.ts';
+import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
+import { pidsMatching } from './procs.ts';
+import { demoStore, eventually } from './test-helpers.ts';
+
+/**
+ * The local platform for real: the broker in this process, every function a child process
+ * on its own port, talking HTTP — what `npm start` runs.
+ */
+const ROOT = new URL('..', import.meta.url).pathname;
+const IDLE_MS = 1500;
+const COLUMNS = ['date', 'sid', 'ticker', 'exchange', 'close', 'ret', 'delist_ret', 'ret_adj', 'delist_imputed'];
+
+let storeEnv = '';
+interface Ctx { dir: string; store: FileStore; platform: LocalPlatform }
+const test = suite<Ctx>('local platform (real processes)');
+
+test.before(async (ctx) => {
+  const { dir, store } = await demoStore({ scale: 0.3 });
+  ctx.dir = dir;
+  ctx.store = store;
+  storeEnv = `HIPPO_STORE=${store.url}`;
+  ctx.platform = await startLocalPlatform({
+    config: loadConfig({ HIPPO_STORE: store.url, HIPPO_LOG_LEVEL: 'warn' }),
+    store,
+    root: ROOT,
+    port: await freePort(),
+    brokerPort: 0,
+    idleMs: IDLE_MS,
+  });
+});
+
+test.after(async (ctx) => {
+  await ctx.platform?.stop();
+  await rm(ctx.dir, { recursive: true, force: true });
+});
+
+const entry = (fn: string) => `${ROOT}functions/${fn}/main.ts`.replace(ROOT, '');
+const json = async (res: Response) => (await res.json()) as Record<string, any>;
+
+async function waitForRun(base: string, id: string) {
+  return eventually(async () => {
+    const run = await json(await fetch(`${base}/runs/${id}`));
+    return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+  }, 60_000, `run ${id}`);
+}
+
+test('scale from zero, a run over HTTP, the Arrow result, scale to zero', async ({ platform, dir }) => {
+  const base = platform.runsUrl;
+  // Before the first event: no delisting-adjust process exists.
+  assert.is(platform.runner.pid('delisting-adjust-t0'), undefined);
+  assert.equal(await pidsMatching(entry('delisting-adjust'), storeEnv), []);
+
+  const res = await fetch(`${base}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31' } }),
+  });
+  assert.is(res.status, 202);
+  const { id } = await json(res);
+  const run = await waitForRun(base, id);
+  assert.is(run.status, 'succeeded', JSON.stringify(run.error));
+
+  // During (and until the idle period passes) the step runs as its own process.
+  const pid = platform.runner.pid('delisting-adjust-t0');
+  assert.ok(pid, 'delisting-adjust-t0 was started by its first event');
+  assert.equal(await pidsMatching(entry('delisting-adjust'), storeEnv), [pid]);
+  assert.ok(run.steps['delisting-adjust'].attempts[0].status === 'succeeded');
+
+  const result = await fetch(`${base}/runs/${id}/result`);
+  assert.is(result.status, 200);
+  assert.is(result.headers.get('content-type'), 'application/vnd.apache.arrow.stream');
+  assert.is(result.headers.get('etag'), `"${run.result.sha256}"`);
+  const bytes = new Uint8Array(await result.arrayBuffer());
+  const table = readArrow(bytes);
+  assert.equal(table.schema.fields.map((f) => f.name), COLUMNS);
+  assert.is(table.numRows, run.result.rows);
+  assert.ok(table.numRows > 10_000, `${table.numRows} rows`);
+
+  // A reader Hippo did not write: pyarrow.
+  const path = join(dir, 'panel.arrow');
+  await writeFile(path, bytes);
+  const out = await pyarrow(
+    'import sys, pyarrow.ipc as ipc; t = ipc.open_stream(open(sys.argv[1], "rb")).read_all(); print(t.num_rows); print(",".join(t.schema.names)); print(t.schema.field("date").type, t.schema.field("delist_imputed").type, t.schema.field("ret_adj").type)',
+    [path],
+  );
+  assert.equal(out.trim().split('\n'), [String(table.numRows), COLUMNS.join(','), 'date32[day] bool double']);
+
+  // After the idle period the process is gone (scale to zero).
+  await eventually(async () => platform.runner.pid('delisting-adjust-t0') === undefined, IDLE_MS * 10, 'scale to zero');
+  await eventually(async () => (await pidsMatching(entry('delisting-adjust'), storeEnv)).length === 0, 5000, 'process exit');
+});
+
+test('a run requested as a binary CloudEvent at POST / succeeds, and so at the broker', async ({ platform }) => {
+  for (const target of [platform.runsUrl, platform.brokerUrl]) {
+    const ceId = randomUUID();
+    const res = await fetch(`${target}/`, {
+      method: 'POST',
+      headers: {
+        'ce-specversion': '1.0', 'ce-type': 'dev.hippo.run.requested', 'ce-source': 'test', 'ce-id': ceId,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ pipeline: 'equity-panel', params: { start: '2015-01-02', end: '2015-03-31' } }),
+    });
+    assert.is(res.status, 202);
+    const run = await eventually(async () => {
+      const r = await fetch(`${platform.runsUrl}/runs/${ceId}`);
+      return r.status === 200 ? waitForRun(platform.runsUrl, ceId) : undefined;
+    }, 60_000);
+    assert.is(run.status, 'succeeded');
+  }
+});
+
+test('a failing step fails its run with the step and reason (through the dead-letter sink)', async ({ platform }) => {
+  // A universe no security belongs to is fine; an asOf before any data was recorded is not.
+  const res = await fetch(`${platform.runsUrl}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, asOf: '2001-01-01T00:00:00Z' }),
+  });
+  const { id } = await json(res);
+  const run = await waitForRun(platform.runsUrl, id);
+  assert.is(run.status, 'failed');
+  assert.is(run.error.step, 'delisting-adjust');
+  assert.is(run.error.code, 'invalid_input');
+  assert.match(run.error.message, /dataset securities has no rows recorded by 2001-01-01T00:00:00.000Z/);
+  assert.is((await fetch(`${platform.runsUrl}/runs/${id}/result`)).status, 409);
+});
+
+test('GET /workers reports each service; stop leaves nothing running', async (ctx) => {
+  const workers = (await json(await fetch(`${ctx.platform.runsUrl}/workers`))).workers as { service: string; ready: number }[];
+  const names = workers.map((w) => w.service);
+  for (const s of ['runs', 'ingest', 'retry', 'delisting-adjust-t0', 'delisting-adjust-t2', 'export-t0']) assert.ok(names.includes(s), s);
+  assert.is(workers.find((w) => w.service === 'runs')!.ready, 1);
+  await ctx.platform.stop();
+  for (const fn of ['runs', 'delisting-adjust', 'export', 'retry', 'ingest']) assert.equal(await pidsMatching(entry(fn), storeEnv), [], fn);
+});
+
+test.run();
