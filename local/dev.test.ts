@@ -136,6 +136,87 @@ test('a failing step fails its run with the step and reason (through the dead-le
   assert.is((await fetch(`${platform.runsUrl}/runs/${id}/result`)).status, 409);
 });
 
+test('a function that dies is restarted: by its next event, or at once for runs', async ({ platform }) => {
+  const submit = async (start: string, end: string) => {
+    const res = await fetch(`${platform.runsUrl}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pipeline: 'equity-panel', params: { start, end } }),
+    });
+    return waitForRun(platform.runsUrl, (await json(res)).id);
+  };
+  assert.is((await submit('2011-01-03', '2011-01-31')).status, 'succeeded');
+  const pid = platform.runner.pid('export-t0')!;
+  assert.ok(pid);
+  process.kill(pid, 'SIGKILL');
+  await eventually(async () => platform.runner.pid('export-t0') === undefined, 5000, 'death noticed');
+  assert.is((await submit('2011-02-01', '2011-02-28')).status, 'succeeded');
+  const after = platform.runner.pid('export-t0');
+  assert.ok(after && after !== pid, 'a new export process');
+
+  const runsPid = platform.runner.pid('runs')!;
+  process.kill(runsPid, 'SIGKILL');
+  await eventually(async () => {
+    const p = platform.runner.pid('runs');
+    return p !== undefined && p !== runsPid && (await fetch(`${platform.runsUrl}/health/readiness`).then((r) => r.ok, () => false));
+  }, 15_000, 'runs restarted');
+  const workers = (await json(await fetch(`${platform.brokerUrl}/workers`))).workers as { service: string; restarts: number }[];
+  assert.is(workers.find((w) => w.service === 'runs')!.restarts, 1);
+  assert.is(workers.find((w) => w.service === 'export-t0')!.restarts, 1);
+});
+
+test('20 runs at once all succeed (ledger compare-and-swap under load)', async ({ platform }) => {
+  const months = Array.from({ length: 20 }, (_, i) => {
+    const y = 2006 + Math.floor(i / 12);
+    const m = String((i % 12) + 1).padStart(2, '0');
+    return { start: `${y}-${m}-01`, end: `${y}-${m}-28` };
+  });
+  const ids = await Promise.all(
+    months.map(async (params) => {
+      const res = await fetch(`${platform.runsUrl}/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pipeline: 'equity-panel', params }),
+      });
+      assert.is(res.status, 202);
+      return (await json(res)).id as string;
+    }),
+  );
+  const runs = await Promise.all(ids.map((id) => waitForRun(platform.runsUrl, id)));
+  assert.equal(runs.map((r) => r.status), ids.map(() => 'succeeded'));
+  assert.ok(runs.every((r) => r.result.rows > 100));
+});
+
+test('the CLI against the server: run --url with progress, status, fetch', async ({ platform, dir }) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { readFile } = await import('node:fs/promises');
+  const exec = promisify(execFile);
+  const cli = (args: string[]) => exec(process.execPath, [join(ROOT, 'bin/hippo.js'), ...args], { cwd: ROOT });
+  const out = join(dir, 'cli.arrow');
+  const run = await cli(['run', 'equity-panel', '--param', 'start=2013-01-02', '--param', 'end=2013-06-28', '--url', platform.runsUrl, '--id', 'cli-run-1', '--out', out]);
+  assert.match(run.stderr, /submitted run cli-run-1/);
+  assert.match(run.stderr, /running · \d\/2 steps/);
+  assert.match(run.stderr, /run cli-run-1 succeeded: \d+ rows/);
+  const table = readArrow(new Uint8Array(await readFile(out)));
+  assert.equal(table.schema.fields.map((f) => f.name), COLUMNS);
+  const status = JSON.parse((await cli(['status', 'cli-run-1', '--url', platform.runsUrl])).stdout);
+  assert.is(status.status, 'succeeded');
+  assert.is(status.result.rows, table.numRows);
+  const csv = join(dir, 'cli.csv');
+  await cli(['fetch', 'cli-run-1', '--url', platform.runsUrl, '--out', csv, '--format', 'csv']);
+  assert.is((await readFile(csv, 'utf8')).trim().split('\n').length, table.numRows + 1);
+  // A failing run through the CLI: exit 1 and the reason.
+  try {
+    await cli(['run', 'equity-panel', '--param', 'start=2013-01-02', '--param', 'end=2013-01-31', '--as-of', '2001-01-01T00:00:00Z', '--url', platform.runsUrl]);
+    assert.unreachable('must exit 1');
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    assert.is(e.code, 1);
+    assert.match(e.stderr, /failed at step delisting-adjust: .*no rows recorded by 2001-01-01/);
+  }
+});
+
 test('GET /workers reports each service; stop leaves nothing running', async (ctx) => {
   const workers = (await json(await fetch(`${ctx.platform.runsUrl}/workers`))).workers as { service: string; ready: number }[];
   const names = workers.map((w) => w.service);

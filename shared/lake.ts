@@ -28,6 +28,11 @@ export interface LoadOptions {
   asOf: string;
   /** Datasets that must have rows: a step cannot run without them. */
   required?: readonly string[];
+  /**
+   * Only rows with `column` in [from, to] (inclusive), read straight from Parquet. The column
+   * must belong to the dataset's key, so the filter never hides a correction of a kept row.
+   */
+  ranges?: Record<string, { column: string; from: string; to: string }>;
 }
 
 /**
@@ -50,25 +55,28 @@ export async function loadDatasets(
       ]);
     }
     const paths = await Promise.all(parts.map((k) => options.store.localPath(k, options.tempDir)));
-    await c.run(tableSql(spec, paths), [options.asOf]);
+    const range = options.ranges?.[name];
+    if (range && !spec.key.includes(range.column)) throw new Error(`range filter on ${name}.${range.column}: not a key column`);
+    await c.run(tableSql(spec, paths, range?.column), range ? [options.asOf, range.from, range.to] : [options.asOf]);
     lineage[name] = parts;
   }
   return lineage;
 }
 
-function tableSql(spec: DatasetSpec, paths: string[]): string {
+function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string): string {
   const table = quoteIdent(spec.name);
   if (paths.length === 0) {
-    // Keep $1 referenced so the caller binds the same values either way.
-    return `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM (SELECT ${spec.columns
+    // Keep every parameter referenced so the caller binds the same values either way.
+    const names = [...spec.columns.map((col) => quoteIdent(col.name)), 'recorded_at'].join(', ');
+    return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names} FROM (SELECT ${spec.columns
       .map((col) => `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`)
-      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at) WHERE false`;
+      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${rangeColumn ? ', $2 AS _from, $3 AS _to' : ''}) WHERE false`;
   }
   const select = spec.columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`);
   const key = spec.key.map(quoteIdent).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
     SELECT ${select.join(', ')}, recorded_at
     FROM read_parquet(${literalList(paths)}, union_by_name = true)
-    WHERE recorded_at <= $1::TIMESTAMPTZ
+    WHERE recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}
     QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY recorded_at DESC) = 1`;
 }

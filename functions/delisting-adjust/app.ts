@@ -22,6 +22,8 @@ export const delistingAdjustStep: StepSpec<DelistingParams> = {
       tempDir: ctx.tempDir,
       asOf: req.asOf,
       required: ['securities', 'prices'],
+      // Panel dates come from prices in [start, end]: no other price row is ever read.
+      ranges: { prices: { column: 'date', from: req.params.start, to: req.params.end } },
     });
     const rowsIn = Number((await c.runAndReadAll('SELECT count(*) FROM prices')).getRowsJS()[0]![0]);
     await delistingAdjust(c, req.params);
