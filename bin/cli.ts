@@ -86,7 +86,7 @@ function report(err: unknown): number {
       process.stderr.write(`  ${d.field ? d.field + ': ' : ''}${d.message}\n`);
     }
     // Bad config is a usage error; a server-side failure is not the caller's input.
-    return err.status >= 500 && err.code !== 'invalid_config' ? EXIT.runFailed : EXIT.usage;
+    return err.status >= 500 && err.code !== 'invalid_config' ? EXIT.runFailed : EXIT.usage; // 0 = unreachable: usage
   }
   process.stderr.write(`hippo: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT.runFailed;

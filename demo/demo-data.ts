@@ -1,21 +1,43 @@
 /**
- * Synthetic vendor files that behave like CRSP-style data (DESIGN §5, §7.1): survivors and
- * dead companies, IPOs, mergers and performance delistings with and without a vendor
- * delisting return, ticker changes and reuse, halts, and index memberships that change.
- * Everything comes from seeded PRNG streams: the same seed and scale give the same bytes.
+ * Synthetic vendor files that behave like CRSP-style data (DESIGN §5, §7.1, §7.2): survivors
+ * and dead companies, IPOs, mergers and performance delistings with and without a vendor
+ * delisting return, ticker changes and reuse, halts, index memberships that change, quarterly
+ * fundamentals with publication times, restatements and a later vendor correction file, and
+ * ALFRED-style macro vintages. Everything comes from seeded PRNG streams: the same seed and
+ * scale give the same bytes.
  *
  * @example
  *   const files = await writeDemoData('/tmp/demo', { scale: 1, seed: 42 });
  *   // files.prices === '/tmp/demo/prices.csv'; DEMO_FACTS says where the special cases are.
+ *   // files.fundamentals === ['/tmp/demo/fundamentals.csv', '/tmp/demo/fundamentals-correction.csv']
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../shared/errors.ts';
 import { DEMO_FACTS, type DemoExchange, type DemoSecurityFact } from './demo-facts.ts';
+import { FUNDAMENTALS_HEADER, QUARTER_ENDS, fundamentalsCsv, quarterIndex } from './demo-fundamentals.ts';
+import { MACRO_HEADER, macroCsv } from './demo-macro.ts';
+import { Random, STREAM, streamSeed } from './random.ts';
 import { dayNumber, isoDate, nextTradingDay, tradingDayOnOrAfter, tradingDays } from './trading-calendar.ts';
 
 export { DEMO_FACTS } from './demo-facts.ts';
-export type { DemoDelistingFact, DemoExchange, DemoFacts, DemoMembershipFact, DemoSecurityFact, DemoTickerSpan } from './demo-facts.ts';
+export { CORRECTION_RECORDED_AT, LAST_PUBLICATION_DATE } from './demo-fundamentals.ts';
+export type {
+  DemoCorrectionFact,
+  DemoDelistingFact,
+  DemoExchange,
+  DemoExpectation,
+  DemoFacts,
+  DemoFundamentalField,
+  DemoFundamentalRow,
+  DemoMacroVintage,
+  DemoMacroVintageFact,
+  DemoMembershipFact,
+  DemoPublicationFact,
+  DemoRestatementFact,
+  DemoSecurityFact,
+  DemoTickerSpan,
+} from './demo-facts.ts';
 
 export interface DemoOptions {
   /** Universe size: exactly `round(300 × scale)` securities; index sizes scale with it. */
@@ -24,12 +46,20 @@ export interface DemoOptions {
   seed?: number;
 }
 
-/** Absolute paths of the files written. */
+/**
+ * Absolute paths of the files written, keyed by the dataset they are for (DESIGN §5), in the
+ * order to ingest them: `hippo ingest <key> <path…>`. `fundamentals` has two files, the
+ * vendor's history and a later correction file (its own recorded_at, 2024-06-01); ingest them
+ * in that order, e.g. `hippo ingest fundamentals fundamentals.csv fundamentals-correction.csv`.
+ */
 export interface DemoFiles {
   securities: string;
   prices: string;
   symbols: string;
   memberships: string;
+  /** [fundamentals.csv, fundamentals-correction.csv] */
+  fundamentals: string[];
+  macro: string;
 }
 
 export const DEFAULT_DEMO_OPTIONS: Required<DemoOptions> = { scale: 1, seed: 42 };
@@ -39,6 +69,9 @@ export const DEMO_HEADERS = {
   prices: 'sid,date,close,ret,volume',
   symbols: 'sid,ticker,valid_from,valid_to',
   memberships: 'index_name,sid,added_on,removed_on',
+  /** fundamentals.csv and fundamentals-correction.csv */
+  fundamentals: FUNDAMENTALS_HEADER,
+  macro: MACRO_HEADER,
 } as const;
 
 const SECURITIES_PER_SCALE = 300;
@@ -54,8 +87,9 @@ const LOG_PRICE_FLOOR = Math.log(0.02);
 const LOG_PRICE_CEILING = Math.log(1500);
 
 /**
- * Writes securities.csv, prices.csv, symbols.csv and memberships.csv into `dir` (created if
- * missing) and returns their absolute paths. Scale 1 takes about a second.
+ * Writes securities.csv, prices.csv, symbols.csv, memberships.csv, fundamentals.csv,
+ * fundamentals-correction.csv and macro.csv into `dir` (created if missing) and returns their
+ * absolute paths. Scale 1 takes about a second.
  *
  * @example
  *   await writeDemoData(dir, { scale: 2 }); // 600 securities, LARGECAP ≈ 200 members
@@ -69,6 +103,8 @@ export async function writeDemoData(dir: string, options: DemoOptions = {}): Pro
     prices: join(root, 'prices.csv'),
     symbols: join(root, 'symbols.csv'),
     memberships: join(root, 'memberships.csv'),
+    fundamentals: [join(root, 'fundamentals.csv'), join(root, 'fundamentals-correction.csv')],
+    macro: join(root, 'macro.csv'),
   };
 
   const calendar = buildCalendar();
@@ -78,6 +114,26 @@ export async function writeDemoData(dir: string, options: DemoOptions = {}): Pro
   const marketCaps = await writePrices(files.prices, securities, calendar, seed);
   const memberships = reconstitute(securities, calendar, marketCaps, scale);
   await writeFile(files.memberships, csv(DEMO_HEADERS.memberships, memberships.map(membershipLine)));
+  const handPlaced = DEMO_FACTS.securities.length;
+  const periods = QUARTER_ENDS.length;
+  const fundamentals = fundamentalsCsv(
+    securities.map((s) => ({
+      sid: s.sid,
+      ordinal: s.ordinal,
+      listedOn: s.listedOn,
+      delistedOn: s.delistedOn,
+      performance: s.kind === 'performance',
+      handPlaced: s.ordinal < handPlaced,
+      caps: marketCaps.periodCaps.subarray(s.ordinal * periods, (s.ordinal + 1) * periods),
+      firstCap: marketCaps.firstCaps[s.ordinal]!,
+      shares: marketCaps.shares[s.ordinal]!,
+    })),
+    seed,
+  );
+  const [fundamentalsPath, correctionPath] = files.fundamentals as [string, string];
+  await writeFile(fundamentalsPath, fundamentals.fundamentals);
+  await writeFile(correctionPath, fundamentals.correction);
+  await writeFile(files.macro, macroCsv(seed));
   return files;
 }
 
@@ -94,71 +150,6 @@ function resolveOptions(options: DemoOptions): Required<DemoOptions> {
   }
   return { scale, seed };
 }
-
-// ---------------------------------------------------------------------------------------
-// Random numbers
-
-/** mulberry32: tiny, fast, and good enough for synthetic data. */
-class Random {
-  private state: number;
-  private spare = Number.NaN;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Integer in `[lo, hi]`. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-
-  /** Standard normal (Box–Muller, keeping the second value). */
-  normal(): number {
-    if (!Number.isNaN(this.spare)) {
-      const z = this.spare;
-      this.spare = Number.NaN;
-      return z;
-    }
-    const u = 1 - this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  }
-}
-
-/** Independent stream per (purpose, item): a security's prices don't shift when the universe grows. */
-function streamSeed(seed: number, purpose: number, item: number): number {
-  let h = (Math.imul(seed | 0, 0x27d4eb2d) ^ Math.imul(purpose + 1, 0x9e3779b1) ^ Math.imul(item + 1, 0x85ebca6b)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-const STREAM = { attributes: 1, market: 2, prices: 3 } as const;
 
 // ---------------------------------------------------------------------------------------
 // Calendar
@@ -442,10 +433,15 @@ const ANNUAL_VOL: Record<DemoExchange, readonly [number, number]> = {
   NASDAQ: [0.3, 0.75],
 };
 
-/** Market caps at each rebalance: `caps[q * n + ordinal]`, NaN when not eligible. */
+/** Market caps at each rebalance: `caps[q * n + ordinal]`, NaN when not eligible; and what fundamentals scale with. */
 interface MarketCaps {
   readonly rebalances: readonly number[];
   readonly caps: Float64Array;
+  /** Cap on the last trading day of each QUARTER_ENDS quarter: `periodCaps[ordinal * QUARTER_ENDS.length + k]`, NaN when not listed then. */
+  readonly periodCaps: Float64Array;
+  /** Cap on the first prices row, and the (constant) share count, by ordinal. */
+  readonly firstCaps: Float64Array;
+  readonly shares: Float64Array;
 }
 
 /** The first trading day of each quarter (index reconstitution dates). */
@@ -468,6 +464,12 @@ async function writePrices(path: string, securities: readonly Security[], calend
   rebalances.forEach((dayIndex, q) => (quarterAt[dayIndex] = q));
   const n = securities.length;
   const caps = new Float64Array(rebalances.length * n).fill(Number.NaN);
+  const periods = QUARTER_ENDS.length;
+  const periodCaps = new Float64Array(periods * n).fill(Number.NaN);
+  const firstCaps = new Float64Array(n);
+  const shareCounts = new Float64Array(n);
+  // The quarter a day closes (it is the quarter's last trading day), else -1.
+  const quarterClosed = Int32Array.from(days, (d, i) => (i === days.length - 1 || quarterIndex(days[i + 1]!) !== quarterIndex(d) ? quarterIndex(d) : -1));
 
   const file = await open(path, 'w');
   try {
@@ -484,6 +486,8 @@ async function writePrices(path: string, securities: readonly Security[], calend
       const shares = Math.exp(Math.log(typicalCap) + 1.3 * rng.normal()) / price0;
       const dailyVolume = shares * rng.uniform(0.002, 0.012);
       const announced = s.kind === 'merger' ? s.lastIndex - MIN_TRADING_DAYS : -1;
+      firstCaps[s.ordinal] = price0 * shares;
+      shareCounts[s.ordinal] = shares;
 
       let logPrice = Math.log(price0);
       let lastClose = Number.NaN;
@@ -509,6 +513,8 @@ async function writePrices(path: string, securities: readonly Security[], calend
         const q = i === 0 ? 0 : quarterAt[i + 1]!;
         const rankedOn = i === 0 ? 0 : i + 1;
         if (q >= 0 && s.lastIndex > rankedOn) caps[q * n + s.ordinal] = Math.exp(logPrice) * shares;
+        const k = quarterClosed[i]!;
+        if (k >= 0 && k < periods) periodCaps[s.ordinal * periods + k] = Math.exp(logPrice) * shares;
 
         if (s.halts.has(i)) continue;
         const close = round(Math.exp(logPrice), 4);
@@ -525,7 +531,7 @@ async function writePrices(path: string, securities: readonly Security[], calend
   } finally {
     await file.close();
   }
-  return { rebalances, caps };
+  return { rebalances, caps, periodCaps, firstCaps, shares: shareCounts };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -23,10 +23,26 @@ export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
 const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 timestamp');
 
+/**
+ * A client-supplied instant: ISO-8601 with an explicit offset (`Z`, `+02:00`) and a real
+ * calendar date — `1`, `2020-02-30T…` or a bare local time are refused, not guessed.
+ */
+export const strictInstant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO-8601 instant with an offset, e.g. 2024-06-01T00:00:00Z')
+  .refine((s) => {
+    // The calendar date as written must exist (Date.parse rolls 02-30 over to 03-01).
+    const parts = /^(\d{4})-(\d{2})-(\d{2})T/.exec(s);
+    if (!parts || Number.isNaN(Date.parse(s))) return false;
+    const [, y, m, d] = parts;
+    const probe = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+    return probe.getUTCFullYear() === Number(y) && probe.getUTCMonth() === Number(m) - 1 && probe.getUTCDate() === Number(d);
+  }, 'is not a real calendar date');
+
 export const runRequestSchema = z.object({
   pipeline: z.string().min(1),
   params: z.record(z.string(), z.unknown()).default({}),
-  asOf: isoInstant.optional(),
+  asOf: strictInstant.optional(),
   id: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "-" or "_"')

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Hono } from 'hono';
 import { eventResponse, readEvent, type HippoEvent } from '../shared/cloudevents.ts';
 import { EventTypes, makeEvent } from './catalog.ts';
-import { Dispatcher, isRetriableStatus, type Deliver } from './dispatcher.ts';
+import { Dispatcher, isRetriableStatus, withTimeout, type Deliver } from './dispatcher.ts';
 import { MemoryBus } from './memory-bus.ts';
 import type { Trigger } from './triggers.ts';
 
@@ -115,6 +115,51 @@ test('a 2xx reply carrying a CloudEvent is published back to the bus', async () 
   await s.bus.idle();
   const types = s.published.map((e) => e.type);
   assert.equal(types, [EventTypes.stepRequested, EventTypes.stepCompleted]);
+});
+
+test('a subscriber slower than the timeout: retried, then dead-lettered with no code', async () => {
+  const bus = new MemoryBus();
+  const dead: HippoEvent[] = [];
+  let calls = 0;
+  const slow = new Hono().post('/', async (c) => {
+    calls++;
+    await new Promise((r) => setTimeout(r, 200));
+    return c.body(null, 200);
+  });
+  const dls = new Hono().post('/', async (c) => {
+    dead.push(await readEvent(c.req.raw));
+    return c.body(null, 202);
+  });
+  const t: Trigger = { ...trigger(), delivery: { ...trigger().delivery, retry: 1, timeoutMs: 50 } };
+  const deliver: Deliver = (service, req, timeoutMs) => withTimeout(Promise.resolve((service === 'dls' ? dls : slow).fetch(req)), timeoutMs);
+  const d = new Dispatcher({ bus, triggers: [t], deliver, sleep: async () => {} });
+  await d.start();
+  await bus.publish(event());
+  await bus.idle();
+  assert.is(calls, 2);
+  assert.is(dead.length, 1);
+  assert.is(dead[0]!.knativeerrorcode, undefined);
+});
+
+test('routing by type + step + tier: each tier has its own subscriber', async () => {
+  const bus = new MemoryBus();
+  const got: string[] = [];
+  const triggers: Trigger[] = [0, 1].map((tier) => ({
+    ...trigger(`step-t${tier}`),
+    name: `t${tier}`,
+    filter: { type: EventTypes.stepRequested, step: 'x', tier: String(tier) },
+  }));
+  const deliver: Deliver = async (service) => {
+    got.push(service);
+    return new Response(null, { status: 200 });
+  };
+  const d = new Dispatcher({ bus, triggers, deliver, sleep: async () => {} });
+  await d.start();
+  await bus.publish(makeEvent(EventTypes.stepRequested, '/t', {}, { runid: 'r', step: 'x', tier: '1' }));
+  await bus.publish(makeEvent(EventTypes.stepRequested, '/t', {}, { runid: 'r', step: 'x', tier: '0' }));
+  await bus.publish(makeEvent(EventTypes.stepRequested, '/t', {}, { runid: 'r', step: 'x', tier: '2' }));
+  await bus.idle();
+  assert.equal(got.sort(), ['step-t0', 'step-t1']);
 });
 
 test('the filter selects: other types and steps are not delivered', async () => {

@@ -5,10 +5,21 @@ import type { Bus } from './bus.ts';
 import { matches, type Trigger } from './triggers.ts';
 
 /**
- * Sends one HTTP request to a Service and returns its response. Locally this starts the
- * Service's process if it is scaled to zero; in-process it calls the Hono app directly.
+ * Sends one HTTP request to a Service and returns its response, giving up after
+ * `timeoutMs` of processing (a rejected promise). Locally this starts the Service's process
+ * if it is scaled to zero and waits for a free slot first — the timeout counts from when
+ * the request is sent, as Knative's does; in-process it calls the Hono app directly.
  */
-export type Deliver = (service: string, request: Request) => Promise<Response>;
+export type Deliver = (service: string, request: Request, timeoutMs: number) => Promise<Response>;
+
+/** Rejects with a `TimeoutError` when `promise` has not settled after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface DispatcherOptions {
   bus: Bus;
@@ -81,11 +92,11 @@ export class Dispatcher {
 
   private async send(service: string, event: HippoEvent, timeoutMs: number): Promise<DeliveryOutcome> {
     const m = binaryMessage(event);
-    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await this.options.deliver(
         service,
-        new Request(`http://${service}/`, { method: 'POST', headers: m.headers, body: m.body, signal }),
+        new Request(`http://${service}/`, { method: 'POST', headers: m.headers, body: m.body }),
+        timeoutMs,
       );
       if (res.status >= 200 && res.status < 300) {
         // Knative data plane: a 2xx reply carrying a CloudEvent is published back to the broker.

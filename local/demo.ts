@@ -19,8 +19,8 @@ export async function ensureDemoData(store: ObjectStore, onProgress: (msg: strin
     const files = await writeDemoData(dir);
     const recordedAt = new Date().toISOString();
     await withDuckDB({ tempDirectory: join(dir, 'spill') }, async (c) => {
-      for (const [dataset, path] of Object.entries(files) as [string, string][]) {
-        const parts = await ingestFiles(c, dataset, [{ path }], { store, tempDir: dir, recordedAt });
+      for (const [dataset, path] of Object.entries(files) as [string, string | string[]][]) {
+        const parts = await ingestFiles(c, dataset, [path].flat().map((p) => ({ path: p })), { store, tempDir: dir, recordedAt });
         onProgress(`ingested ${dataset}: ${parts.reduce((n, p) => n + p.rows, 0)} rows`);
       }
     });

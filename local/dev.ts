@@ -90,9 +90,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     runner,
     stop: () =>
       (stopping ??= (async () => {
+        // Stop taking events, let in-flight deliveries finish (briefly), then stop the
+        // processes. Whatever the in-memory bus still held is gone; the runs function's
+        // deadline sweep re-dispatches those steps on the next start.
+        const closing = new Promise<void>((r) => server.close(() => r()));
+        await Promise.race([bus.close(), new Promise((r) => setTimeout(r, 3000))]);
         await runner.stop();
-        await bus.close();
-        await new Promise<void>((r) => server.close(() => r()));
+        await closing;
       })()),
   };
 }

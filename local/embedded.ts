@@ -6,7 +6,7 @@ import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import type { Bus } from '../eventing/bus.ts';
-import { Dispatcher, type Deliver } from '../eventing/dispatcher.ts';
+import { Dispatcher, withTimeout, type Deliver } from '../eventing/dispatcher.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
 import { parseService, triggerTable } from '../eventing/triggers.ts';
 import { createApp as createRuns, type RunsDeps } from '../functions/runs/app.ts';
@@ -68,7 +68,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     export: createExport,
   };
   const tierApps = new Map<string, Hono>();
-  const baseDeliver: Deliver = async (service, request) => {
+  const baseDeliver: Deliver = async (service, request, timeoutMs) => {
     const { fn, tier } = parseService(service);
     let app = apps[service];
     if (!app && tier !== undefined && stepApps[fn]) {
@@ -76,7 +76,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       tierApps.set(service, app);
     }
     if (!app) return new Response(`no service ${service}`, { status: 404 });
-    return app.fetch(request);
+    return withTimeout(Promise.resolve(app.fetch(request)), timeoutMs);
   };
   const deliver = options.wrapDeliver ? options.wrapDeliver(baseDeliver) : baseDeliver;
   const dispatcher = new Dispatcher({

@@ -84,7 +84,7 @@ export class ProcessRunner {
   }
 
   /** `Deliver` for the dispatcher: the request goes to the service's process, started if need be. */
-  deliver = async (service: string, request: Request): Promise<Response> => {
+  deliver = async (service: string, request: Request, timeoutMs: number): Promise<Response> => {
     const inst = this.instances.get(service);
     if (!inst) return new Response(`no service ${service}`, { status: 404 });
     inst.inflight++;
@@ -92,7 +92,8 @@ export class ProcessRunner {
       return await inst.queue(async () => {
         const base = await this.ensure(service);
         const url = new URL(request.url);
-        return fetch(new Request(base + url.pathname + url.search, request));
+        // The timeout starts when the request leaves the queue, not when it joined it.
+        return fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
       });
     } finally {
       inst.inflight--;
@@ -140,6 +141,7 @@ export class ProcessRunner {
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    child.on('error', (err) => this.log.error('could not start service', { service: spec.name, err }));
     inst.child = child;
     inst.state = 'starting';
     inst.expectedExit = false;

@@ -16,8 +16,8 @@ export async function demoStore(options: DemoOptions & { recordedAt?: string } =
   const files = await writeDemoData(join(dir, 'vendor'), options);
   const recordedAt = options.recordedAt ?? new Date(Date.now() - 1000).toISOString();
   await withDuckDB({}, async (c) => {
-    for (const [dataset, path] of Object.entries(files)) {
-      await ingestFiles(c, dataset, [{ path: path as string }], { store, tempDir: dir, recordedAt });
+    for (const [dataset, path] of Object.entries(files) as [string, string | string[]][]) {
+      await ingestFiles(c, dataset, [path].flat().map((p) => ({ path: p })), { store, tempDir: dir, recordedAt });
     }
   });
   return { dir, store };

@@ -88,7 +88,12 @@ export class Hippo {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const res = await this.fetchImpl(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new HippoHttpError(0, 'unreachable', `cannot reach Hippo at ${this.base} (${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}) — is it running (npm start)?`);
+    }
     if (!res.ok) {
       const text = await res.text();
       let err: { error?: { code?: string; message?: string; details?: unknown[] } } = {};

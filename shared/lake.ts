@@ -76,7 +76,8 @@ function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string): str
   const key = spec.key.map(quoteIdent).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
     SELECT ${select.join(', ')}, recorded_at
-    FROM read_parquet(${literalList(paths)}, union_by_name = true)
+    -- Equal recorded_at (two ingests in one instant): the later part (ULID keys sort by time) wins, deterministically.
+    FROM read_parquet(${literalList(paths)}, union_by_name = true, filename = true, file_row_number = true)
     WHERE recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}
-    QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY recorded_at DESC) = 1`;
+    QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY recorded_at DESC, filename DESC, file_row_number DESC) = 1`;
 }

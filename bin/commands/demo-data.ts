@@ -7,8 +7,9 @@ export async function demoDataCommand(dir: string, opts: { scale: string; seed?:
   const seed = opts.seed === undefined ? undefined : Number(opts.seed);
   if (!(scale > 0)) throw new ValidationError(`--scale must be a positive number, got "${opts.scale}"`, [{ field: 'scale', message: 'positive number' }]);
   const files = await writeDemoData(dir, { scale, ...(seed === undefined ? {} : { seed }) });
-  for (const [dataset, path] of Object.entries(files) as [string, string][]) {
-    process.stdout.write(`${dataset.padEnd(12)} ${path} (${(await stat(path)).size} bytes)\n`);
+  const entries = Object.entries(files).map(([dataset, p]) => [dataset, [p].flat() as string[]] as const);
+  for (const [dataset, paths] of entries) {
+    for (const path of paths) process.stdout.write(`${dataset.padEnd(12)} ${path} (${(await stat(path)).size} bytes)\n`);
   }
-  process.stdout.write(`\nIngest them with:\n${Object.entries(files).map(([d, p]) => `  npx hippo ingest ${d} ${p}`).join('\n')}\n`);
+  process.stdout.write(`\nIngest them with:\n${entries.map(([d, p]) => `  npx hippo ingest ${d} ${p.join(' ')}`).join('\n')}\n`);
 }

@@ -90,6 +90,22 @@ test('every kind of problem is named', async (ctx) => {
   assert.equal(await ctx.store.list('lake/'), []);
 });
 
+test('the same key and recorded_at twice — across files, or differing only by spaces — is refused', async (ctx) => {
+  const across = await expectError(ingest(ctx, 'prices', { 'a.csv': 'sid,date,close\nS1,2010-01-04,1\n', 'b.csv': 'sid,date,close\nS2,2010-01-04,1\nS1,2010-01-04,2\n' }));
+  assert.is(across.message, 'b.csv: row 2, column "sid,date": row 2 repeats the key (sid, date) and recorded_at of a.csv row 1');
+  const spaces = await expectError(ingest(ctx, 'prices', { 'ws.csv': 'sid,date,close\nS1,2010-01-04,1\n S1 ,2010-01-04,2\n' }));
+  assert.is(spaces.message, 'ws.csv: row 2, column "sid,date": row 2 repeats the key (sid, date) of row 1');
+  assert.equal(await ctx.store.list('lake/'), []);
+});
+
+test('a missing file and compressed CSV are named, not crashed on', async (ctx) => {
+  const missing = await expectError(withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path: join(ctx.dir, 'nope.csv'), name: 'nope.csv' }], { store: ctx.store, tempDir: ctx.dir, recordedAt: T0 })));
+  assert.instance(missing, InputError);
+  assert.is(missing.message, 'nope.csv: no such file');
+  const gz = await expectError(ingest(ctx, 'prices', { 'p.csv.gz': 'x' }));
+  assert.match(gz.message, /^p\.csv\.gz: unknown file format/);
+});
+
 test('unknown dataset and unreadable files are clear errors', async (ctx) => {
   const err = await expectError(ingest(ctx, 'pricez', { 'p.csv': pricesCsv() }));
   assert.instance(err, ValidationError);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ulid } from 'ulid';
@@ -46,8 +46,8 @@ export function formatOf(file: IngestFile): FileFormat {
   const name = (file.name ?? file.path).toLowerCase();
   if (name.endsWith('.parquet')) return 'parquet';
   if (name.endsWith('.jsonl') || name.endsWith('.ndjson') || name.endsWith('.json')) return 'jsonl';
-  if (name.endsWith('.csv') || name.endsWith('.csv.gz') || name.endsWith('.txt')) return 'csv';
-  throw new ValidationError(`${file.name ?? file.path}: unknown file format (expected .csv, .parquet or .jsonl)`, [
+  if (name.endsWith('.csv') || name.endsWith('.txt')) return 'csv';
+  throw new ValidationError(`${file.name ?? file.path}: unknown file format (expected .csv, .parquet or .jsonl; compressed CSV is not supported)`, [
     { file: file.name ?? file.path, message: 'unknown format' },
   ]);
 }
@@ -59,12 +59,25 @@ export async function ingestFiles(c: DuckDBConnection, dataset: string, files: I
   }
   if (files.length === 0) throw new ValidationError('no files to ingest', [{ field: 'files', message: 'at least one file' }]);
 
-  // 1. Validate every file and stage it as a typed Parquet file. Nothing is in the store yet.
+  for (const f of files) {
+    const st = await stat(f.path).catch(() => undefined);
+    if (!st?.isFile()) {
+      throw new InputError(`${f.name ?? f.path}: no such file`, [{ file: f.name ?? f.path, message: 'no such file' }]);
+    }
+  }
+
+  // 1. Validate every file into a typed table. Nothing is in the store yet.
+  const names = files.map((f) => f.name ?? basename(f.path));
+  const counts: number[] = [];
+  for (const [i, file] of files.entries()) counts.push(await stageFile(c, spec, file, names[i]!, `staged_${i}`, options));
+  const across = await duplicatesAcrossFiles(c, spec, names);
+  if (across.length) throw inputError(across[0]!.file!, across);
+
+  // 2. Stage each as a Parquet part, sorted by its key.
   const staged: { file: string; path: string; rows: number; minRecordedAt: string }[] = [];
-  for (const [i, file] of files.entries()) {
-    const name = file.name ?? basename(file.path);
+  for (const [i, name] of names.entries()) {
     const table = `staged_${i}`;
-    const rows = await stageFile(c, spec, file, name, table, options);
+    const rows = counts[i]!;
     const path = join(options.tempDir, `${table}.parquet`);
     const order = spec.key.map(quoteIdent).join(', ');
     await c.run(`COPY (SELECT * FROM ${table} ORDER BY ${order}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
@@ -73,7 +86,7 @@ export async function ingestFiles(c: DuckDBConnection, dataset: string, files: I
     await c.run(`DROP TABLE ${table}`);
   }
 
-  // 2. Upload. Keys name the part's earliest recorded_at, so readers can skip parts by `asOf`.
+  // 3. Upload. Keys name the part's earliest recorded_at, so readers can skip parts by `asOf`.
   const written: IngestedPart[] = [];
   try {
     for (const s of staged) {
@@ -132,7 +145,7 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
     );
     const recorded = hasRecordedAt ? `CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ)` : `${quoteLiteral(options.recordedAt)}::TIMESTAMPTZ`;
     await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${select.join(', ')}, ${recorded} AS recorded_at FROM ${raw} ORDER BY rowid`);
-    const dupes = await duplicateKeys(c, raw, spec, hasRecordedAt, name);
+    const dupes = await duplicateKeys(c, table, spec, name);
     if (dupes.length) throw inputError(name, dupes);
     const rules = await ruleProblems(c, table, spec, name);
     if (rules.length) throw inputError(name, rules);
@@ -204,14 +217,36 @@ async function findProblems(c: DuckDBConnection, raw: string, columns: ColumnSpe
   });
 }
 
-async function duplicateKeys(c: DuckDBConnection, raw: string, spec: DatasetSpec, hasRecordedAt: boolean, file: string): Promise<ErrorDetail[]> {
-  const key = [...spec.key, ...(hasRecordedAt ? ['recorded_at'] : [])].map(quoteIdent).join(', ');
+/**
+ * Two rows with the same key and the same `recorded_at` leave no way to say which one the
+ * vendor meant. Checked on the typed values, so ` S1` and `S1` are the same sid.
+ */
+async function duplicateKeys(c: DuckDBConnection, table: string, spec: DatasetSpec, file: string): Promise<ErrorDetail[]> {
+  const key = [...spec.key, 'recorded_at'].map(quoteIdent).join(', ');
   const r = await c.runAndReadAll(
-    `SELECT list(rowid + 1 ORDER BY rowid) AS rows FROM ${raw} GROUP BY ${key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 5`,
+    `SELECT list(rowid + 1 ORDER BY rowid) AS rows FROM ${table} GROUP BY ${key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 5`,
   );
   return r.getRowObjectsJS().map((d) => {
     const rows = (d.rows as bigint[]).map(Number);
     return { file, row: rows[1], column: spec.key.join(','), message: `row ${rows[1]} repeats the key (${spec.key.join(', ')}) of row ${rows[0]}` };
+  });
+}
+
+/** The same key with the same `recorded_at` in two files of one ingest: as ambiguous as within one file. */
+async function duplicatesAcrossFiles(c: DuckDBConnection, spec: DatasetSpec, names: string[]): Promise<ErrorDetail[]> {
+  if (names.length < 2) return [];
+  const key = [...spec.key, 'recorded_at'].map(quoteIdent).join(', ');
+  const all = names.map((_, i) => `SELECT ${key}, ${i} AS f, rowid + 1 AS row FROM staged_${i}`).join(' UNION ALL ');
+  const r = await c.runAndReadAll(
+    `SELECT list(f ORDER BY f, row) AS files, list(row ORDER BY f, row) AS rows FROM (${all}) GROUP BY ${key} HAVING count(DISTINCT f) > 1 LIMIT 5`,
+  );
+  return r.getRowObjectsJS().map((d) => {
+    const [fa, fb] = (d.files as number[]).map(Number);
+    const [ra, rb] = (d.rows as bigint[]).map(Number);
+    return {
+      file: names[fb!]!, row: rb, column: spec.key.join(','),
+      message: `row ${rb} repeats the key (${spec.key.join(', ')}) and recorded_at of ${names[fa!]} row ${ra}`,
+    };
   });
 }
 

@@ -30,7 +30,7 @@ export function createApp(deps: RetryDeps = {}): Hono {
     const req = parseData(event, stepRequestedSchema);
     const data: StepFailed = {
       ...stepOf(req),
-      error: { code: failure.code, message: `${req.step}: ${failure.message}`, retriable: failure.retriable },
+      error: { code: failure.code, message: failure.message, retriable: failure.retriable },
     };
     log.warn('step failed permanently', { runid: req.runId, stepid: req.stepId, ...failure });
     return eventResponse(

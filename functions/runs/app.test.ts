@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { EventTypes, makeEvent, type StepCompleted, type StepRequested } from '../../eventing/catalog.ts';
-import { createApp } from './app.ts';
+import { createApp, createRuns } from './app.ts';
 import type { Run } from './run.ts';
 
 interface Ctx {
@@ -66,16 +66,82 @@ test('submit → 202, plans steps, dispatches the first with its attributes', as
   assert.is(run.steps.export!.status, 'pending');
 });
 
-test('the same id twice returns the same run (200) and dispatches nothing new', async ({ app, emitted }) => {
+test('the same id twice returns the existing run (200) and dispatches nothing new; other params → 409', async ({ app, emitted }) => {
   const req = { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'same' };
   assert.is((await submit(app, req)).status, 202);
   const again = await submit(app, req);
   assert.is(again.status, 200);
-  assert.is(((await again.json()) as { id: string }).id, 'same');
+  const run = (await again.json()) as Run;
+  assert.is(run.id, 'same');
+  assert.is(run.steps['delisting-adjust']!.status, 'dispatched');
   assert.is(emitted.length, 1);
+  const other = await submit(app, { ...req, params: { start: '2010-01-04', end: '2010-02-28' } });
+  assert.is(other.status, 409);
+  assert.is(((await other.json()) as { error: { code: string } }).error.code, 'id_conflict');
 });
 
-test('a duplicated step.completed leaves the ledger correct and dispatches once', async ({ app, emitted }) => {
+test('asOf must be an instant with an offset, and not in the future', async ({ app }) => {
+  for (const asOf of ['1', '2020-02-30T00:00:00Z', '2019-01-01T10:00:00', '2099-01-01T00:00:00Z']) {
+    const res = await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, asOf });
+    assert.is(res.status, 400, asOf);
+    const err = ((await res.json()) as { error: { details: { field: string }[] } }).error;
+    assert.is(err.details[0]!.field, 'asOf', asOf);
+  }
+  const ok = await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, asOf: '2019-01-01T10:00:00-05:00' });
+  assert.is(ok.status, 202);
+});
+
+test('the deadline sweep re-dispatches a lost step, then fails the run with timeout; nothing waits forever', async ({ store }) => {
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  const emitted: HippoEvent[] = [];
+  const { app, coordinator } = createRuns({ store, emit: async (e) => void emitted.push(e), stepTimeoutSeconds: 60, now: () => new Date(clock) });
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'lost', asOf: '2025-12-31T00:00:00Z' });
+  assert.equal(await coordinator.sweep(), { redispatched: 0, failed: 0 });
+  clock += 61_000;
+  assert.equal(await coordinator.sweep(), { redispatched: 1, failed: 0 });
+  const again = emitted.at(-1)!;
+  assert.is(again.step, 'delisting-adjust');
+  assert.is(again.attempt, '2');
+  clock += 61_000;
+  await coordinator.sweep();
+  clock += 61_000;
+  assert.equal(await coordinator.sweep(), { redispatched: 0, failed: 1 });
+  const run = await getRun(app, 'lost');
+  assert.is(run.status, 'failed');
+  assert.is(run.error!.code, 'timeout');
+  assert.equal(run.steps['delisting-adjust']!.attempts.map((a) => [a.attempt, a.status, a.error?.code]), [
+    [1, 'failed', 'timeout'], [2, 'failed', 'timeout'], [3, 'failed', 'timeout'],
+  ]);
+  // A late completion of an old attempt changes nothing now.
+  await post(app, completion(emitted[0]!.data as StepRequested));
+  assert.is((await getRun(app, 'lost')).status, 'failed');
+});
+
+test('a run left queued (its first dispatch was lost) is dispatched by a resubmit or the sweep', async ({ store }) => {
+  let fail = true;
+  const emitted: HippoEvent[] = [];
+  const { app, coordinator } = createRuns({
+    store, stepTimeoutSeconds: 60,
+    emit: async (e) => {
+      if (fail) throw new Error('broker down');
+      emitted.push(e);
+    },
+  });
+  // Simulate a crash right after the ledger write: create the record, never advance it.
+  const { Ledger } = await import('./ledger.ts');
+  const now = new Date().toISOString();
+  await new Ledger(store).create({
+    id: 'q', pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31', universe: 'all', delisting: 'shumway' }, asOf: now, status: 'queued',
+    steps: { 'delisting-adjust': { step: 'delisting-adjust', status: 'pending', needs: [], inputRefs: {}, params: {}, output: 'work/q/delisting-adjust', attempt: 0, tier: 0, attempts: [] } },
+    createdAt: now, updatedAt: now,
+  });
+  fail = false;
+  await coordinator.sweep();
+  assert.is(emitted.length, 1);
+  assert.is((await getRun(app, 'q')).status, 'running');
+});
+
+test('a duplicated step.completed leaves the ledger correct; the next step is re-sent, never re-planned', async ({ app, emitted }) => {
   await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'dup' });
   const first = emitted[0]!.data as StepRequested;
   const done = completion(first);
@@ -86,8 +152,11 @@ test('a duplicated step.completed leaves the ledger correct and dispatches once'
   const after2 = await getRun(app, 'dup');
   assert.equal({ ...after2, updatedAt: '' }, { ...after1, updatedAt: '' });
   assert.is(after2.updatedAt, after1.updatedAt);
+  // Each redelivery re-sends the export's request (the first send may have been lost):
+  // the very same request, attempt 1 — the ledger records one dispatch.
   const exports = emitted.filter((e) => e.step === 'export');
-  assert.is(exports.length, 1);
+  assert.is(exports.length, 3);
+  assert.equal(exports.map((e) => e.data), exports.map(() => exports[0]!.data));
   const exp = exports[0]!.data as StepRequested;
   assert.equal(exp.inputs, { panel: 'work/dup/delisting-adjust/x' });
   assert.equal(exp.params.lineage, { prices: ['lake/prices/part-1'] });

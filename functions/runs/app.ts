@@ -52,6 +52,11 @@ const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canc
  * arrive at `POST /` (from clients, and from the broker's triggers); JSON at `/runs`.
  */
 export function createApp(deps: RunsDeps): Hono {
+  return createRuns(deps).app;
+}
+
+/** The app and the coordinator behind it (main.ts runs the coordinator's deadline sweep on a timer). */
+export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator } {
   const log = (deps.log ?? silentLogger).child({ fn: 'runs' });
   const ledger = new Ledger(deps.store);
   const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, log, now: deps.now });
@@ -88,8 +93,9 @@ export function createApp(deps: RunsDeps): Hono {
     const parsed = runRequestSchema.safeParse(body);
     if (!parsed.success) throw zodToValidation(parsed.error, 'invalid run request');
     const { run, created } = await coordinator.submit(parsed.data);
-    if (created) submitted.inc();
-    return c.json({ id: run.id, status: run.status, links: view(run).links, ...(run.error ? { error: run.error } : {}) }, created ? 202 : 200);
+    if (!created) return c.json(view(run), 200); // the same id again: the existing run (DESIGN §9)
+    submitted.inc();
+    return c.json({ id: run.id, status: run.status, links: view(run).links, ...(run.error ? { error: run.error } : {}) }, 202);
   });
 
   app.get('/runs', async (c) => {
@@ -132,8 +138,9 @@ export function createApp(deps: RunsDeps): Hono {
         // A run requested without an id takes the event's id: a redelivered event starts no second run.
         const req = parseData(event, runRequestSchema, 400);
         const { run, created } = await coordinator.submit({ ...req, id: req.id ?? event.id });
-        if (created) submitted.inc();
-        return c.json({ id: run.id, status: run.status, links: view(run).links }, created ? 202 : 200);
+        if (!created) return c.json(view(run), 200);
+        submitted.inc();
+        return c.json({ id: run.id, status: run.status, links: view(run).links }, 202);
       }
       case EventTypes.stepCompleted:
         await coordinator.onStepCompleted(parseData(event, stepCompletedSchema));
@@ -151,7 +158,7 @@ export function createApp(deps: RunsDeps): Hono {
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 
   app.notFound((c) => c.json(new NotFoundError(`no route ${c.req.method} ${c.req.path}`).toBody(), 404));
-  return app;
+  return { app, coordinator };
 }
 
 function timingSafeEqualString(a: string, b: string): boolean {

@@ -6,11 +6,10 @@ import {
   type RunRequest,
   type StepCompleted,
   type StepFailed,
-  type StepRequested,
 } from '../../eventing/catalog.ts';
 import type { Emit } from '../../eventing/bus.ts';
 import type { HippoEvent } from '../../shared/cloudevents.ts';
-import { ConflictError } from '../../shared/errors.ts';
+import { ConflictError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { keys } from '../../shared/object-store.ts';
@@ -29,6 +28,8 @@ export interface CoordinatorDeps {
 }
 
 const SOURCE = '/hippo/runs';
+/** How far ahead of this clock a client's `asOf` may be (clocks differ a little). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * The coordinator: plans a pipeline into steps, keeps the ledger, dispatches
@@ -52,10 +53,15 @@ export class Coordinator {
     const pipeline = getPipeline(req.pipeline);
     const params = pipeline.parseParams(req.params ?? {});
     const id = req.id ?? this.newId();
+    const nowDate = this.now();
+    if (req.asOf && Date.parse(req.asOf) > nowDate.getTime() + CLOCK_SKEW_MS) {
+      // Data recorded later would change the answer: a future asOf is not reproducible.
+      throw new ValidationError(`asOf ${req.asOf} is in the future`, [{ field: 'asOf', value: req.asOf, message: 'must not be after now' }]);
+    }
     const existing = await this.deps.ledger.get(id);
-    if (existing) return { run: existing, created: false };
+    if (existing) return { run: await this.resume(this.sameRequest(existing, pipeline.name, params, req.asOf)), created: false };
 
-    const now = this.now().toISOString();
+    const now = nowDate.toISOString();
     const steps: Record<string, StepState> = {};
     for (const s of pipeline.plan(params)) {
       steps[s.stepId] = {
@@ -80,14 +86,18 @@ export class Coordinator {
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.deps.ledger.create(run))) return { run: (await this.deps.ledger.mustGet(id)), created: false };
+    if (!(await this.deps.ledger.create(run))) {
+      return { run: await this.resume(this.sameRequest(await this.deps.ledger.mustGet(id), pipeline.name, params, req.asOf)), created: false };
+    }
     this.log.info('run accepted', { runid: id, pipeline: run.pipeline });
     return { run: await this.transition(id, (r) => this.advance(r)), created: true };
   }
 
   async onStepCompleted(d: StepCompleted): Promise<Run> {
-    return this.transition(d.runId, (run) => {
+    let duplicate = false;
+    const run = await this.transition(d.runId, (run) => {
       const s = run.steps[d.stepId];
+      duplicate = s?.status === 'succeeded';
       // A duplicate, late, or unknown completion changes nothing (DESIGN §4).
       if (!s || s.status === 'succeeded' || TERMINAL.has(run.status)) return undefined;
       const at = this.now().toISOString();
@@ -100,12 +110,21 @@ export class Coordinator {
       if (a) Object.assign(a, { status: 'succeeded', finishedAt: at });
       return this.advance(run) ?? [];
     });
+    // A redelivered completion may mean the first delivery's follow-up events were lost
+    // (runs died after writing the ledger, before emitting): send them again. Steps are
+    // idempotent (deterministic output keys), so a duplicate dispatch is harmless.
+    if (duplicate && !TERMINAL.has(run.status)) {
+      for (const e of this.pendingDispatches(run, d.stepId)) await this.deps.emit(e);
+    }
+    return run;
   }
 
   async onStepFailed(d: StepFailed): Promise<Run> {
     return this.transition(d.runId, (run) => {
       const s = run.steps[d.stepId];
       if (!s || s.status === 'succeeded' || s.status === 'failed' || TERMINAL.has(run.status)) return undefined;
+      // A failure report from an attempt that was superseded (re-dispatched) is stale.
+      if (d.attempt < s.attempt) return undefined;
       const at = this.now().toISOString();
       const error = { code: d.error.code, message: d.error.message };
       s.status = 'failed';
@@ -117,16 +136,97 @@ export class Coordinator {
     });
   }
 
+  /** Cancels a queued or running run; cancelling a cancelled run is a no-op, a finished one a 409. */
   async cancel(id: string): Promise<Run> {
-    const current = await this.deps.ledger.mustGet(id);
-    if (TERMINAL.has(current.status) && current.status !== 'cancelled') {
-      throw new ConflictError(`run ${id} already ${current.status}`, 'already_finished');
-    }
-    return this.transition(id, (run) => {
+    const run = await this.transition(id, (run) => {
       if (TERMINAL.has(run.status)) return undefined;
       for (const s of Object.values(run.steps)) if (s.status === 'pending' || s.status === 'dispatched') s.status = 'cancelled';
       return this.finish(run, 'cancelled', { code: 'cancelled', message: 'cancelled by request' });
     });
+    if (run.status !== 'cancelled') throw new ConflictError(`run ${id} already ${run.status}`, 'already_finished');
+    return run;
+  }
+
+  /**
+   * The deadline sweep (DESIGN §4 invariant): a run that is still queued gets dispatched; a
+   * dispatched step past its deadline is dispatched again (attempt + 1) up to
+   * `maxAttempts`, then its run fails with `timeout`. Run it periodically and at start-up:
+   * it is what picks up runs whose events were lost (a crash, a restart of the platform).
+   */
+  async sweep(maxAttempts = 3): Promise<{ redispatched: number; failed: number }> {
+    let redispatched = 0;
+    let failed = 0;
+    const now = this.now();
+    for (const candidate of await this.deps.ledger.list({ active: true, limit: 100_000 })) {
+      const overdue = (run: Run) =>
+        Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
+      if (candidate.status === 'queued') {
+        await this.resume(candidate);
+        continue;
+      }
+      if (overdue(candidate).length === 0) continue;
+      const run = await this.transition(candidate.id, (run) => {
+        const late = overdue(run);
+        if (TERMINAL.has(run.status) || late.length === 0) return undefined;
+        const events: HippoEvent[] = [];
+        for (const [stepId, s] of late) {
+          const a = s.attempts.at(-1);
+          const error = { code: 'timeout', message: `no answer from ${s.step} by its deadline ${s.deadline}` };
+          if (a) Object.assign(a, { status: 'failed', finishedAt: now.toISOString(), error });
+          if (s.attempt >= maxAttempts) {
+            s.status = 'failed';
+            s.error = error;
+            return this.finish(run, 'failed', { code: 'timeout', message: `${s.step} did not finish in ${maxAttempts} attempts of ${this.deps.stepTimeoutSeconds} s`, step: s.step, stepId });
+          }
+          events.push(this.dispatch(run, stepId, s, s.attempt + 1, s.tier, now));
+        }
+        return events;
+      });
+      if (run.status === 'failed') failed++;
+      else redispatched++;
+    }
+    return { redispatched, failed };
+  }
+
+  /** A queued run (its first dispatch was lost) is advanced; anything else is returned as is. */
+  private async resume(run: Run): Promise<Run> {
+    return run.status === 'queued' ? this.transition(run.id, (r) => (r.status === 'queued' ? this.advance(r) : undefined)) : run;
+  }
+
+  /** The same id must mean the same request: otherwise the caller would get an answer to another question. */
+  private sameRequest(existing: Run, pipeline: string, params: Record<string, unknown>, asOf?: string): Run {
+    const differs =
+      existing.pipeline !== pipeline ||
+      JSON.stringify(existing.params) !== JSON.stringify(params) ||
+      (asOf !== undefined && Date.parse(asOf) !== Date.parse(existing.asOf));
+    if (differs) {
+      throw new ConflictError(`run ${existing.id} exists with a different request (pipeline, params or asOf); use another id`, 'id_conflict');
+    }
+    return existing;
+  }
+
+  /** `step.requested` again for the steps that depend on `stepId` and are dispatched. */
+  private pendingDispatches(run: Run, stepId: string): HippoEvent[] {
+    return Object.entries(run.steps)
+      .filter(([, s]) => s.status === 'dispatched' && s.needs.includes(stepId) && s.request)
+      .map(([, s]) => stepRequestedEvent(SOURCE, s.request!));
+  }
+
+  private dispatch(run: Run, stepId: string, s: StepState, attempt: number, tier: number, now: Date): HippoEvent {
+    const inputs: Record<string, string> = {};
+    for (const [name, ref] of Object.entries(s.inputRefs)) {
+      const [from, output] = ref.split('.') as [string, string];
+      inputs[name] = run.steps[from]!.outputs![output]!.key;
+    }
+    s.status = 'dispatched';
+    s.attempt = attempt;
+    s.tier = tier;
+    s.dispatchedAt = now.toISOString();
+    s.deadline = new Date(now.getTime() + this.deps.stepTimeoutSeconds * 1000).toISOString();
+    s.attempts.push({ attempt, tier, status: 'dispatched', dispatchedAt: s.dispatchedAt });
+    const params = s.step === 'export' ? { ...s.params, lineage: mergeLineage(run) } : s.params;
+    s.request = { runId: run.id, stepId, step: s.step, params, asOf: run.asOf, inputs, output: s.output, attempt, tier };
+    return stepRequestedEvent(SOURCE, s.request);
   }
 
   /**
@@ -162,23 +262,9 @@ export class Coordinator {
     if (TERMINAL.has(run.status)) return undefined;
     const events: HippoEvent[] = [];
     const now = this.now();
-    const lineage = mergeLineage(run);
     for (const [stepId, s] of Object.entries(run.steps)) {
       if (s.status !== 'pending' || !s.needs.every((n) => run.steps[n]?.status === 'succeeded')) continue;
-      const inputs: Record<string, string> = {};
-      for (const [name, ref] of Object.entries(s.inputRefs)) {
-        const [from, output] = ref.split('.') as [string, string];
-        inputs[name] = run.steps[from]!.outputs![output]!.key;
-      }
-      s.status = 'dispatched';
-      s.attempt = 1;
-      s.tier = 0;
-      s.dispatchedAt = now.toISOString();
-      s.deadline = new Date(now.getTime() + this.deps.stepTimeoutSeconds * 1000).toISOString();
-      s.attempts.push({ attempt: 1, tier: 0, status: 'dispatched', dispatchedAt: s.dispatchedAt });
-      const params = s.step === 'export' ? { ...s.params, lineage } : s.params;
-      const req: StepRequested = { runId: run.id, stepId, step: s.step, params, asOf: run.asOf, inputs, output: s.output, attempt: 1, tier: 0 };
-      events.push(stepRequestedEvent(SOURCE, req));
+      events.push(this.dispatch(run, stepId, s, 1, 0, now));
     }
     if (events.length && run.status === 'queued') run.status = 'running';
     const steps = Object.values(run.steps);

@@ -66,11 +66,14 @@ export class Ledger {
   }
 
   /** Runs, newest first. */
-  async list(filter: { status?: RunStatus; limit?: number } = {}): Promise<Run[]> {
+  async list(filter: { status?: RunStatus; active?: boolean; limit?: number } = {}): Promise<Run[]> {
     const objects = await this.store.list(keys.runsPrefix);
     const runs = (
       await Promise.all(objects.filter((o) => o.key.endsWith('.json')).map((o) => this.get(o.key.slice(5, -5))))
-    ).filter((r): r is Run => r !== undefined && (!filter.status || r.status === filter.status));
+    ).filter(
+      (r): r is Run =>
+        r !== undefined && (!filter.status || r.status === filter.status) && (!filter.active || r.status === 'queued' || r.status === 'running'),
+    );
     runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     return runs.slice(0, filter.limit ?? 100);
   }

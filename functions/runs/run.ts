@@ -1,4 +1,4 @@
-import type { StepOutput } from '../../eventing/catalog.ts';
+import type { StepOutput, StepRequested } from '../../eventing/catalog.ts';
 
 /** The run record of DESIGN §4, stored as `runs/<id>.json`. */
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -39,6 +39,8 @@ export interface StepState {
   metrics?: { ms: number; peakRssBytes: number; rowsIn: number; rowsOut: number };
   error?: { code: string; message: string };
   attempts: Attempt[];
+  /** The `step.requested` data of the current attempt, to send again if it was lost. */
+  request?: StepRequested;
 }
 
 export interface RunResult {
