@@ -14,6 +14,7 @@ import { createApp as createIngest } from '../functions/ingest/app.ts';
 import { createApp as createRetry } from '../functions/retry/app.ts';
 import { createApp as createDelistingAdjust } from '../functions/delisting-adjust/app.ts';
 import { createApp as createExport } from '../functions/export/app.ts';
+import { createApp as createPitJoin } from '../functions/pit-join/app.ts';
 import type { StepDeps } from '../functions/step-app.ts';
 
 /**
@@ -65,6 +66,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   };
   const stepApps: Record<string, (deps: StepDeps) => Hono> = {
     'delisting-adjust': createDelistingAdjust,
+    'pit-join': createPitJoin,
     export: createExport,
   };
   const tierApps = new Map<string, Hono>();

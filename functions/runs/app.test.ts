@@ -200,8 +200,12 @@ test('malformed requests → 400 naming the field', async ({ app }) => {
     [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', delisting: 'magic' } }, 'params.delisting', 'invalid_params'],
     [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', colour: 'red' } }, 'params', 'invalid_params'],
     [{ pipeline: 'nope', params: {} }, 'pipeline', 'unknown_pipeline'],
-    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['eps'] } }, 'params.fields', 'unsupported_param'],
-    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', macro: ['CPI'] } }, 'params.macro', 'unsupported_param'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['eps'] } }, 'params.fields', 'unknown_field'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', macro: ['CPI'] } }, 'params.macro', 'unknown_field'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['close'] } }, 'params.fields', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', cutoff: '25:00' } }, 'params.cutoff', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', timezone: 'Mars/Olympus' } }, 'params.timezone', 'invalid_params'],
+    [{ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', maxAge: '1y' } }, 'params.maxAge', 'invalid_params'],
     [{ pipeline: 'equity-panel', params: {}, id: 'bad id!' }, 'id', 'invalid_params'],
   ];
   for (const [body, field, code] of cases) {

@@ -19,6 +19,7 @@ import { silentLogger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
 import { Ledger } from './ledger.ts';
+import { StoreLakeCatalog } from './lake-catalog.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
 import type { Run, RunStatus } from './run.ts';
 
@@ -59,7 +60,8 @@ export function createApp(deps: RunsDeps): Hono {
 export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator } {
   const log = (deps.log ?? silentLogger).child({ fn: 'runs' });
   const ledger = new Ledger(deps.store);
-  const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, log, now: deps.now });
+  const lake = new StoreLakeCatalog(deps.store, deps.tempRoot);
+  const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, log, now: deps.now, lake });
   const registry = new Registry();
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });

@@ -14,7 +14,7 @@ import type { Logger } from '../../shared/log.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { keys } from '../../shared/object-store.ts';
 import type { Ledger } from './ledger.ts';
-import { getPipeline } from './pipelines.ts';
+import { getPipeline, type LakeCatalog } from './pipelines.ts';
 import { TERMINAL, type Run, type StepState } from './run.ts';
 
 export interface CoordinatorDeps {
@@ -22,6 +22,8 @@ export interface CoordinatorDeps {
   emit: Emit;
   /** Per-attempt deadline of a dispatched step (HIPPO_STEP_TIMEOUT). */
   stepTimeoutSeconds: number;
+  /** What the lake holds, for checks such as "is this a known field". */
+  lake?: LakeCatalog;
   log?: Logger;
   now?: () => Date;
   newId?: () => string;
@@ -52,6 +54,7 @@ export class Coordinator {
   async submit(req: RunRequest): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
     const params = pipeline.parseParams(req.params ?? {});
+    if (pipeline.check && this.deps.lake) await pipeline.check(params, this.deps.lake);
     const id = req.id ?? this.newId();
     const nowDate = this.now();
     if (req.asOf && Date.parse(req.asOf) > nowDate.getTime() + CLOCK_SKEW_MS) {

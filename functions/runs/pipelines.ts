@@ -17,10 +17,18 @@ export interface PlannedStep {
   final?: boolean;
 }
 
+/** What a pipeline may ask of the lake while validating a request. */
+export interface LakeCatalog {
+  /** Distinct values of a column across the dataset's parts (e.g. the fundamental fields). */
+  distinct(dataset: string, column: string): Promise<string[]>;
+}
+
 export interface Pipeline {
   name: string;
   describe: string;
   parseParams(params: Record<string, unknown>): Record<string, unknown>;
+  /** Checks that need the lake (names that must exist); throws ValidationError. */
+  check?(params: Record<string, unknown>, lake: LakeCatalog): Promise<void>;
   plan(params: Record<string, unknown>): PlannedStep[];
 }
 
@@ -29,8 +37,15 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'is not a real calendar date');
 
-/** Params that arrive with the point-in-time join (issue: pit-join); refused until then, never ignored. */
-const NOT_YET = ['fields', 'macro', 'cutoff', 'timezone', 'maxAge'] as const;
+/** Names a requested column may not take: the panel's own columns. */
+const PANEL_COLUMNS = ['date', 'sid', 'ticker', 'exchange', 'close', 'ret', 'delist_ret', 'ret_adj', 'delist_imputed'];
+
+const columnNames = (what: string) =>
+  z
+    .array(z.string().min(1).max(64))
+    .default([])
+    .refine((xs) => new Set(xs).size === xs.length, `${what} must not repeat a name`)
+    .refine((xs) => xs.every((x) => !PANEL_COLUMNS.includes(x) && !x.includes('__')), `${what} may not reuse a panel column name or contain "__"`);
 
 const equityPanelParams = z
   .strictObject({
@@ -38,37 +53,68 @@ const equityPanelParams = z
     end: isoDate,
     universe: z.string().min(1).default('all'),
     delisting: z.enum(['shumway', 'vendor-only']).default('shumway'),
+    fields: columnNames('fields'),
+    macro: columnNames('macro'),
+    cutoff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('16:00'),
+    timezone: z
+      .string()
+      .default('America/New_York')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'is not an IANA time zone (e.g. America/New_York)'),
+    maxAge: z.string().regex(/^\d+d$/, 'must be a number of days like 540d').optional(),
+    audit: z.boolean().default(false),
   })
-  .refine((p) => p.start <= p.end, { message: 'start must not be after end', path: ['start'] });
+  .refine((p) => p.start <= p.end, { message: 'start must not be after end', path: ['start'] })
+  .refine((p) => p.fields.every((f) => !p.macro.includes(f)), { message: 'a name cannot be both a field and a macro series', path: ['macro'] });
+
+type EquityPanelParams = z.infer<typeof equityPanelParams>;
 
 export const equityPanel: Pipeline = {
   name: 'equity-panel',
-  describe: 'survivorship-free, delisting-adjusted daily equity panel (DESIGN §6.1)',
+  describe: 'survivorship-free, delisting-adjusted daily equity panel with point-in-time fundamentals and macro (DESIGN §6.1)',
   parseParams(params) {
-    const early = NOT_YET.filter((k) => params[k] !== undefined && !(Array.isArray(params[k]) && (params[k] as unknown[]).length === 0));
-    if (early.length) {
-      throw new ValidationError(
-        `params.${early[0]}: the point-in-time join is not available yet, so ${early.join(', ')} cannot be honoured (refused rather than ignored)`,
-        early.map((k) => ({ field: `params.${k}`, message: 'not supported yet: needs the pit-join step' })),
-        { code: 'unsupported_param' },
-      );
-    }
-    const rest = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_YET.includes(k as (typeof NOT_YET)[number])));
-    const r = equityPanelParams.safeParse(rest);
+    const r = equityPanelParams.safeParse(params);
     if (!r.success) throw zodToValidation(r.error, 'invalid equity-panel params', 400, 'params');
     return r.data;
   },
+  async check(params, lake) {
+    const p = params as EquityPanelParams;
+    for (const [param, dataset, column] of [['fields', 'fundamentals', 'field'], ['macro', 'macro', 'series']] as const) {
+      if (p[param].length === 0) continue;
+      const known = await lake.distinct(dataset, column);
+      const unknown = p[param].filter((n) => !known.includes(n));
+      if (unknown.length) {
+        throw new ValidationError(
+          `params.${param}: unknown ${column} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the lake has ${known.length ? known.join(', ') : `no ${dataset}`}`,
+          unknown.map((u) => ({ field: `params.${param}`, value: u, message: `not in ${dataset}` })),
+          { code: 'unknown_field' },
+        );
+      }
+    }
+  },
   plan(params): PlannedStep[] {
-    return [
-      { stepId: 'delisting-adjust', step: 'delisting-adjust', params, inputs: {} },
-      {
-        stepId: 'export',
-        step: 'export',
-        params: { pipeline: 'equity-panel', params, sortBy: ['date', 'sid'] },
-        inputs: { panel: 'delisting-adjust.panel' },
-        final: true,
-      },
-    ];
+    const p = params as EquityPanelParams;
+    const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {} }];
+    const pit = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
+    for (const [kind, names] of [['fundamentals', p.fields], ['macro', p.macro]] as const) {
+      if (names.length === 0) continue;
+      const prev = steps.at(-1)!.stepId;
+      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...pit }, inputs: { panel: `${prev}.panel` } });
+    }
+    steps.push({
+      stepId: 'export',
+      step: 'export',
+      params: { pipeline: 'equity-panel', params, sortBy: ['date', 'sid'] },
+      inputs: { panel: `${steps.at(-1)!.stepId}.panel` },
+      final: true,
+    });
+    return steps;
   },
 };
 
