@@ -1,7 +1,7 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { binaryMessage, readEvent } from '../shared/cloudevents.ts';
 import { HippoError } from '../shared/errors.ts';
-import { addHealth, errorHandler } from '../shared/http.ts';
+import { functionApp } from '../shared/http.ts';
 import type { Emit } from './bus.ts';
 
 /**
@@ -9,14 +9,12 @@ import type { Emit } from './bus.ts';
  * or structured mode and answers 202 once the bus has accepted it.
  */
 export function createIngress(publish: Emit): Hono {
-  const app = new Hono();
+  const { app } = functionApp('broker');
   app.post('/', async (c) => {
     const event = await readEvent(c.req.raw);
     await publish(event);
     return c.body(null, 202);
   });
-  addHealth(app);
-  app.onError(errorHandler());
   return app;
 }
 

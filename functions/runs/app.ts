@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'node:crypto';
 import { Registry, Counter } from 'prom-client';
@@ -13,9 +13,8 @@ import {
 import type { Emit } from '../../eventing/bus.ts';
 import { carriesEvent, readEvent } from '../../shared/cloudevents.ts';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../shared/errors.ts';
-import { addHealth, errorHandler } from '../../shared/http.ts';
+import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
-import { silentLogger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
 import { Ledger } from './ledger.ts';
@@ -58,7 +57,7 @@ export function createApp(deps: RunsDeps): Hono {
 
 /** The app and the coordinator behind it (main.ts runs the coordinator's deadline sweep on a timer). */
 export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator } {
-  const log = (deps.log ?? silentLogger).child({ fn: 'runs' });
+  const { app, log } = functionApp('runs', deps.log);
   const ledger = new Ledger(deps.store);
   const lake = new StoreLakeCatalog(deps.store, deps.tempRoot);
   const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, log, now: deps.now, lake });
@@ -66,9 +65,6 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });
 
-  const app = new Hono();
-  app.onError(errorHandler(log));
-  addHealth(app);
 
   if (deps.token) {
     const expected = `Bearer ${deps.token}`;
