@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { withDuckDB } from '../shared/duckdb.ts';
+import { benchPit, type PitResult } from './pit.ts';
+import { PIT_QUICK_SCALE, PIT_SCALE } from './pit-data.ts';
+
+/**
+ * `npm run bench`: Hippo's figures, each against a baseline measured in the same run on the
+ * same data. Prints a table and writes `bench/results.json` (`--quick`:
+ * `bench/results.quick.json`, so a smoke run never overwrites the real figures).
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const program = new Command('bench')
+  .description("Hippo's benchmarks: every figure against a baseline measured in the same run")
+  .option('--quick', 'small scale (seconds, for a smoke run)', false)
+  .option('--reps <n>', 'timed repetitions per measurement (after one warm-up); the median is reported', (v) => Number(v))
+  .option('--out <file>', 'where to write the JSON results')
+  .parse();
+const opts = program.opts<{ quick: boolean; reps?: number; out?: string }>();
+const reps = opts.reps ?? (opts.quick ? 2 : 3);
+const out = opts.out ?? join(root, 'bench', opts.quick ? 'results.quick.json' : 'results.json');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const started = Date.now();
+const pit: PitResult = await benchPit({ scale: opts.quick ? PIT_QUICK_SCALE : PIT_SCALE, reps, root, log });
+
+const results = {
+  date: new Date().toISOString(),
+  scale: opts.quick ? 'quick' : 'default',
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memory_gib: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    duckdb: await withDuckDB({}, async (c) => String((await c.runAndReadAll('SELECT version()')).getRowsJS()[0]![0])),
+  },
+  reps,
+  pit,
+  total_s: Math.round((Date.now() - started) / 1000),
+};
+await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+
+printTable([
+  ['case', 'scale', 'Hippo', 'baseline', 'ratio', 'target'],
+  [
+    'point-in-time join (4 fields)',
+    `${pit.rows.toLocaleString('en-US')} × ${pit.fundamental_rows.toLocaleString('en-US')}`,
+    `${pit.hippo_s.toFixed(2)} s (pit-join step)`,
+    `${pit.duckdb_s.toFixed(2)} s (bare DuckDB ASOF)`,
+    `${pit.ratio.toFixed(2)}×`,
+    '≤ 1.5×',
+  ],
+]);
+console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal; pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
