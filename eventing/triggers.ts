@@ -27,7 +27,7 @@ export interface Trigger {
 }
 
 /** Steps that run on DuckDB, deployed once per memory tier. */
-export const STEPS = ['delisting-adjust', 'pit-join', 'export'] as const;
+export const STEPS = ['delisting-adjust', 'pit-join', 'transcript-split', 'export'] as const;
 export type StepName = (typeof STEPS)[number];
 
 /** The Service name of a step at a tier: `delisting-adjust-t0`. */

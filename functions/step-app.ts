@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import type { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { carriesEvent, eventResponse, readEvent } from '../shared/cloudevents.ts';
-import { quoteLiteral, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
+import { quoteLiteral, withConnection, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
 import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
@@ -47,6 +47,8 @@ export interface StepContext {
   writeParquet(sql: string, name: string): Promise<StepOutput>;
   /** A local path for an input key (downloaded when the store is remote). */
   inputPath(key: string): Promise<string>;
+  /** Runs `fn` on a second connection to the step's database (closed afterwards). */
+  withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T>;
 }
 
 export interface StepResult {
@@ -94,12 +96,13 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
     const tempDir = await mkdtemp(join(deps.tempRoot ?? tmpdir(), `hippo-${spec.name}-`));
     try {
       const runLog = log.child({ runid: req.runId, stepid: req.stepId, attempt: req.attempt });
-      const result = await withDuckDB({ ...deps.duckdb, tempDirectory: join(tempDir, 'spill') }, (conn) =>
+      const result = await withDuckDB({ ...deps.duckdb, tempDirectory: join(tempDir, 'spill') }, (conn, db) =>
         spec.run(conn, { ...req, params }, {
           store: deps.store,
           tempDir,
           log: runLog,
           inputPath: (key) => deps.store.localPath(key, tempDir),
+          withConnection: (fn) => withConnection(db, fn),
           writeParquet: async (sql, name) => {
             const path = join(tempDir, `${name}.parquet`);
             await conn.run(`COPY (${sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);

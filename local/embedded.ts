@@ -8,13 +8,14 @@ import type { ObjectStore } from '../shared/object-store.ts';
 import type { Bus } from '../eventing/bus.ts';
 import { Dispatcher, withTimeout, type Deliver } from '../eventing/dispatcher.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
-import { parseService, triggerTable } from '../eventing/triggers.ts';
+import { parseService, triggerTable, type StepName } from '../eventing/triggers.ts';
 import { createApp as createRuns, type RunsDeps } from '../functions/runs/app.ts';
 import { createApp as createIngest } from '../functions/ingest/app.ts';
 import { createApp as createRetry } from '../functions/retry/app.ts';
 import { createApp as createDelistingAdjust } from '../functions/delisting-adjust/app.ts';
 import { createApp as createExport } from '../functions/export/app.ts';
 import { createApp as createPitJoin } from '../functions/pit-join/app.ts';
+import { createApp as createTranscriptSplit } from '../functions/transcript-split/app.ts';
 import type { StepDeps } from '../functions/step-app.ts';
 
 /**
@@ -64,17 +65,18 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ingest: createIngest({ store: options.store, log }),
     retry: createRetry({ log }),
   };
-  const stepApps: Record<string, (deps: StepDeps) => Hono> = {
+  const stepApps: Record<StepName, (deps: StepDeps) => Hono> = {
     'delisting-adjust': createDelistingAdjust,
     'pit-join': createPitJoin,
+    'transcript-split': createTranscriptSplit,
     export: createExport,
   };
   const tierApps = new Map<string, Hono>();
   const baseDeliver: Deliver = async (service, request, timeoutMs) => {
     const { fn, tier } = parseService(service);
     let app = apps[service];
-    if (!app && tier !== undefined && stepApps[fn]) {
-      app = tierApps.get(service) ?? stepApps[fn]!(stepDeps(tier));
+    if (!app && tier !== undefined && Object.hasOwn(stepApps, fn)) {
+      app = tierApps.get(service) ?? stepApps[fn as StepName](stepDeps(tier));
       tierApps.set(service, app);
     }
     if (!app) return new Response(`no service ${service}`, { status: 404 });

@@ -32,11 +32,15 @@ export async function withConnection<T>(db: DuckDBInstance, fn: (c: DuckDBConnec
   }
 }
 
-/** Opens a database, runs `fn`, closes everything: the lifecycle of one step invocation. */
-export async function withDuckDB<T>(options: DuckDBOptions, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+/**
+ * Opens a database, runs `fn`, closes everything: the lifecycle of one step invocation.
+ * `fn` also gets the instance, for a second connection (a streaming read on one connection
+ * is cut short by any other statement on it, an appender's flush included).
+ */
+export async function withDuckDB<T>(options: DuckDBOptions, fn: (c: DuckDBConnection, db: DuckDBInstance) => Promise<T>): Promise<T> {
   const db = await openDuckDB(options);
   try {
-    return await withConnection(db, fn);
+    return await withConnection(db, (c) => fn(c, db));
   } finally {
     db.closeSync();
   }

@@ -7,7 +7,10 @@ export interface ErrorDetail {
   /** Where: a field path (`params.start`), or `file`/`row`/`column` for input files. */
   field?: string;
   file?: string;
+  /** Data row of a CSV/Parquet file (1 = the first row after the header). */
   row?: number;
+  /** Line of a JSON Lines file (1-based). */
+  line?: number;
   column?: string;
   value?: unknown;
   message: string;

@@ -33,6 +33,13 @@ export interface LoadOptions {
    * must belong to the dataset's key, so the filter never hides a correction of a kept row.
    */
   ranges?: Record<string, { column: string; from: string; to: string }>;
+  /**
+   * Columns left in the Parquet parts (big text, say): the table gets `__file` and `__row`
+   * instead, locating each kept row, and VIEW `<dataset>__parts` reads the parts with
+   * `filename` and `file_row_number`, so a step fetches the deferred columns of the rows it
+   * keeps by a join — streaming, never all at once.
+   */
+  defer?: Record<string, readonly string[]>;
 }
 
 /**
@@ -57,22 +64,36 @@ export async function loadDatasets(
     const paths = await Promise.all(parts.map((k) => options.store.localPath(k, options.tempDir)));
     const range = options.ranges?.[name];
     if (range && !spec.key.includes(range.column)) throw new Error(`range filter on ${name}.${range.column}: not a key column`);
-    await c.run(tableSql(spec, paths, range?.column), range ? [options.asOf, range.from, range.to] : [options.asOf]);
+    const deferred = options.defer?.[name] ?? [];
+    const unknown = deferred.filter((d) => !spec.columns.some((col) => col.name === d) || spec.key.includes(d));
+    if (unknown.length) throw new Error(`cannot defer ${name}.${unknown.join(', ')}: not a non-key column`);
+    await c.run(tableSql(spec, paths, range?.column, deferred), range ? [options.asOf, range.from, range.to] : [options.asOf]);
+    if (deferred.length) {
+      const source = paths.length
+        ? `SELECT * FROM read_parquet(${literalList(paths)}, union_by_name = true, filename = true, file_row_number = true)`
+        : `SELECT ${deferred.map((d) => `NULL::${duckdbType[spec.columns.find((col) => col.name === d)!.type]} AS ${quoteIdent(d)}`).join(', ')}, NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number WHERE false`;
+      await c.run(`CREATE OR REPLACE VIEW ${quoteIdent(`${name}__parts`)} AS ${source}`);
+    }
     lineage[name] = parts;
   }
   return lineage;
 }
 
-function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string): string {
+function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
   const table = quoteIdent(spec.name);
+  const columns = spec.columns.filter((col) => !deferred.includes(col.name));
+  const location = deferred.length ? ['__file', '__row'] : [];
   if (paths.length === 0) {
     // Keep every parameter referenced so the caller binds the same values either way.
-    const names = [...spec.columns.map((col) => quoteIdent(col.name)), 'recorded_at'].join(', ');
-    return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names} FROM (SELECT ${spec.columns
+    const names = [...columns.map((col) => quoteIdent(col.name)), ...location, 'recorded_at'].join(', ');
+    return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names} FROM (SELECT ${columns
       .map((col) => `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`)
-      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${rangeColumn ? ', $2 AS _from, $3 AS _to' : ''}) WHERE false`;
+      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${rangeColumn ? ', $2 AS _from, $3 AS _to' : ''}) WHERE false`;
   }
-  const select = spec.columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`);
+  const select = [
+    ...columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`),
+    ...(location.length ? ['filename AS __file', 'file_row_number AS __row'] : []),
+  ];
   const key = spec.key.map(quoteIdent).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
     SELECT ${select.join(', ')}, recorded_at

@@ -7,6 +7,10 @@ import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
 import { InputError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
 import { hashFile } from '../../shared/hash.ts';
 import { compactInstant, keys, type ObjectStore } from '../../shared/object-store.ts';
+import { findBadLine, recordLines } from './jsonl.ts';
+
+/** The largest JSON Lines record ingest reads (a transcript with its text). */
+const MAX_JSON_RECORD_BYTES = 256 * 1024 * 1024;
 
 /**
  * Ingest (DESIGN §5): validate vendor files against their dataset's columns and append
@@ -117,13 +121,25 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
   } else if (format === 'parquet') {
     reader = `read_parquet(${path})`;
   } else {
-    reader = `read_json(${path}, format = 'newline_delimited', records = true)`;
+    // Every value as the vendor's text (DuckDB's type sniffing would turn an offset
+    // timestamp into a bare one); one record per line, megabytes each if need be.
+    const objects = `read_ndjson_objects(${path}, maximum_object_size = ${MAX_JSON_RECORD_BYTES})`;
+    let present: string[];
+    try {
+      const nonObjects = await c.runAndReadAll(`SELECT count(*) FROM ${objects} WHERE json_type(json) <> 'OBJECT'`);
+      if (Number(nonObjects.getRowsJS()[0]![0]) > 0) throw new Error('a line is not a JSON object');
+      present = (await c.runAndReadAll(`SELECT DISTINCT unnest(json_keys(json)) FROM ${objects}`)).getRowsJS().map((r) => String(r[0]));
+    } catch (err) {
+      throw await jsonlError(err as Error, file.path, name);
+    }
+    checkColumns(spec, present, name);
+    reader = `(SELECT ${present.map((k) => `json ->> ${quoteLiteral(`$."${k.replace(/"/g, '\\"')}"`)} AS ${quoteIdent(k)}`).join(', ')} FROM ${objects})`;
   }
   try {
     // CREATE TABLE keeps file order, so rowid + 1 is the data row number (row 1 = first row after the header).
     await c.run(`CREATE OR REPLACE TABLE ${raw} AS SELECT * FROM ${reader}`);
   } catch (err) {
-    throw readError(err as Error, name, format);
+    throw format === 'jsonl' ? await jsonlError(err as Error, file.path, name) : readError(err as Error, name, format);
   }
   try {
     const described = await c.runAndReadAll(`SELECT column_name FROM (DESCRIBE ${raw})`);
@@ -136,7 +152,7 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
     const columns: ColumnSpec[] = [...spec.columns.filter((col) => present.includes(col.name))];
     const checked = hasRecordedAt ? [...columns, { name: 'recorded_at', type: 'timestamp' as const, required: true }] : columns;
     const problems = await findProblems(c, raw, checked, name, options.maxDetails ?? 10);
-    if (problems.length) throw inputError(name, problems);
+    if (problems.length) throw inputError(name, format === 'jsonl' ? await asLines(file.path, problems) : problems);
 
     const select = spec.columns.map((col) =>
       present.includes(col.name)
@@ -146,7 +162,7 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
     const recorded = hasRecordedAt ? `CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ)` : `${quoteLiteral(options.recordedAt)}::TIMESTAMPTZ`;
     await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${select.join(', ')}, ${recorded} AS recorded_at FROM ${raw} ORDER BY rowid`);
     const dupes = await duplicateKeys(c, table, spec, name);
-    if (dupes.length) throw inputError(name, dupes);
+    if (dupes.length) throw inputError(name, format === 'jsonl' ? await asLines(file.path, dupes) : dupes);
     const rules = await ruleProblems(c, table, spec, name);
     if (rules.length) throw inputError(name, rules);
     return count;
@@ -269,9 +285,22 @@ async function ruleProblems(c: DuckDBConnection, table: string, spec: DatasetSpe
   }));
 }
 
+/** DuckDB's JSON reader error, restated as the file line that is wrong. */
+async function jsonlError(err: Error, path: string, name: string): Promise<InputError> {
+  const bad = await findBadLine(path);
+  if (bad) return new InputError(`${name}: line ${bad.line}: ${bad.message}`, [{ file: name, line: bad.line, message: bad.message }], err);
+  return readError(err, name, 'jsonl');
+}
+
+/** JSON Lines problems name file lines (`line`), not record numbers: a blank line in between shifts them. */
+async function asLines(path: string, details: ErrorDetail[]): Promise<ErrorDetail[]> {
+  const lines = await recordLines(path, details.filter((d) => d.row !== undefined).map((d) => d.row! - 1));
+  return details.map(({ row, ...d }) => (row === undefined ? d : { ...d, line: lines.get(row - 1) ?? row }));
+}
+
 function inputError(file: string, details: ErrorDetail[]): InputError {
   const d = details[0]!;
-  const where = [d.row !== undefined ? `row ${d.row}` : undefined, d.column ? `column "${d.column}"` : undefined].filter(Boolean).join(', ');
+  const where = [d.line !== undefined ? `line ${d.line}` : d.row !== undefined ? `row ${d.row}` : undefined, d.column ? `column "${d.column}"` : undefined].filter(Boolean).join(', ');
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
   return new InputError(`${file}: ${where ? where + ': ' : ''}${d.message}${more}`, details);
 }

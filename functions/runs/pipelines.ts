@@ -37,6 +37,18 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'is not a real calendar date');
 
+const ianaZone = z
+  .string()
+  .default('America/New_York')
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not an IANA time zone (e.g. America/New_York)');
+
 /** Names a requested column may not take: the panel's own columns. */
 const PANEL_COLUMNS = ['date', 'sid', 'ticker', 'exchange', 'close', 'ret', 'delist_ret', 'ret_adj', 'delist_imputed'];
 
@@ -56,17 +68,7 @@ const equityPanelParams = z
     fields: columnNames('fields'),
     macro: columnNames('macro'),
     cutoff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('16:00'),
-    timezone: z
-      .string()
-      .default('America/New_York')
-      .refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'is not an IANA time zone (e.g. America/New_York)'),
+    timezone: ianaZone,
     maxAge: z.string().regex(/^\d+d$/, 'must be a number of days like 540d').optional(),
     audit: z.boolean().default(false),
   })
@@ -118,7 +120,41 @@ export const equityPanel: Pipeline = {
   },
 };
 
-export const pipelines: Record<string, Pipeline> = { [equityPanel.name]: equityPanel };
+const transcriptsParams = z
+  .strictObject({
+    start: isoDate,
+    end: isoDate,
+    sids: z.array(z.string().min(1)).min(1).refine((xs) => new Set(xs).size === xs.length, 'sids must not repeat a sid').optional(),
+    timezone: ianaZone,
+  })
+  .refine((p) => p.start <= p.end, { message: 'start must not be after end', path: ['start'] });
+
+type TranscriptsParams = z.infer<typeof transcriptsParams>;
+
+export const transcripts: Pipeline = {
+  name: 'transcripts',
+  describe: 'earnings-call transcripts as speaker turns: section, speaker, role, title, firm, text (DESIGN §6.2)',
+  parseParams(params) {
+    const r = transcriptsParams.safeParse(params);
+    if (!r.success) throw zodToValidation(r.error, 'invalid transcripts params', 400, 'params');
+    return r.data;
+  },
+  plan(params): PlannedStep[] {
+    const p = params as TranscriptsParams;
+    return [
+      { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {} },
+      {
+        stepId: 'export',
+        step: 'export',
+        params: { pipeline: 'transcripts', params, sortBy: ['transcript_id', 'turn'] },
+        inputs: { turns: 'transcript-split.turns' },
+        final: true,
+      },
+    ];
+  },
+};
+
+export const pipelines: Record<string, Pipeline> = { [equityPanel.name]: equityPanel, [transcripts.name]: transcripts };
 
 export function getPipeline(name: string): Pipeline {
   const p = Object.hasOwn(pipelines, name) ? pipelines[name] : undefined;
