@@ -2,19 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { binaryMessage, eventFromResponse } from '../shared/cloudevents.ts';
-import { formatBytes } from '../shared/config.ts';
 import { DUCKDB_MEMORY_SHARE, quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
 import { loadDatasets } from '../shared/lake.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
-import { stepRequestedEvent, type StepCompleted } from '../eventing/catalog.ts';
-import { stepService } from '../eventing/triggers.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
-import { services } from '../functions/specs.ts';
-import { ProcessRunner } from '../local/runner.ts';
 import { generatePitCorrections, generatePitData, PIT_FIELDS, type PitScale } from './pit-data.ts';
 import { median, timed } from './measure.ts';
+import { startStepProcess } from './step-process.ts';
 
 /**
  * The point-in-time case (issue 3, DESIGN §7.2): Hippo's `pit-join` step through its
@@ -58,7 +52,7 @@ const AS_OF = '2025-01-01T00:00:00.000Z';
 export async function benchPit(options: PitOptions): Promise<PitResult> {
   const { scale, reps, log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-pit-'));
-  const store: ObjectStore = new FileStore(join(dir, 'store'));
+  const store = new FileStore(join(dir, 'store'));
   const memoryLimitBytes = Math.floor(TIER_BYTES * DUCKDB_MEMORY_SHARE);
   try {
     log(`pit: generating ${scale.sids} sids × ${scale.days} days, ${scale.quarters} quarters of ${PIT_FIELDS.length} fields…`);
@@ -79,38 +73,17 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
     log(`pit: ${rows!.toLocaleString('en-US')} panel rows, ${fundamentalRows!.toLocaleString('en-US')} fundamental rows + ${correctionRows!.toLocaleString('en-US')} corrections`);
 
     // Hippo: the step's own process, as the local platform runs it.
-    const tier = 0;
-    const service = stepService('pit-join', tier);
-    const runner = new ProcessRunner({
-      services: services(1).filter((s) => s.name === service),
-      root: options.root,
-      idleMs: 3_600_000,
-      startTimeoutMs: 60_000,
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR,
-        HIPPO_STORE: store.url, HIPPO_TIERS: formatBytes(TIER_BYTES), HIPPO_LOG_LEVEL: 'warn',
-      },
-    });
     const hippoRuns: number[] = [];
     let peakRss = 0;
     let lastOutput = '';
+    const step = await startStepProcess({ step: 'pit-join', store, root: options.root, tierBytes: TIER_BYTES });
     try {
-      await runner.start();
-      await runner.ensure(service);
       for (let rep = 0; rep <= reps; rep++) {
-        const output = `work/bench/pit-${rep}`;
-        const event = stepRequestedEvent('/bench', {
-          runId: 'bench', stepId: `pit-${rep}`, step: 'pit-join', asOf: AS_OF, attempt: 1, tier,
+        const { ms, done } = await step.request({
+          stepId: `pit-${rep}`, asOf: AS_OF, output: `work/bench/pit-${rep}`,
           params: { kind: 'fundamentals', names: [...PIT_FIELDS], cutoff: CUTOFF, timezone: TIMEZONE },
-          inputs: { panel: 'work/bench/panel/panel.parquet' }, output,
+          inputs: { panel: 'work/bench/panel/panel.parquet' },
         });
-        const m = binaryMessage(event);
-        const { ms, value: res } = await timed(() =>
-          runner.deliver(service, new Request('http://pit-join/', { method: 'POST', headers: m.headers, body: m.body }), 3_600_000),
-        );
-        const reply = await eventFromResponse(res);
-        if (!res.ok || !reply) throw new Error(`pit-join answered ${res.status}: ${await res.text()}`);
-        const done = reply.data as StepCompleted;
         if (done.outputs.panel?.rows !== rows) throw new Error(`pit-join wrote ${done.outputs.panel?.rows} rows, expected ${rows}`);
         peakRss = Math.max(peakRss, done.metrics.peakRssBytes ?? 0);
         // The first request warms the process (as the second request to a scaled-up Service would find it).
@@ -119,7 +92,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
         log(`pit: hippo pit-join step ${rep === 0 ? '(warm-up)' : `run ${rep}`}: ${(ms / 1000).toFixed(2)} s`);
       }
     } finally {
-      await runner.stop();
+      await step.stop();
     }
 
     // Bare DuckDB: the same tables, already in memory, in an instance with the same limit.
@@ -133,7 +106,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
         if (rep > 0) duckRuns.push(ms / 1000);
         log(`pit: bare DuckDB ASOF ${rep === 0 ? '(warm-up)' : `run ${rep}`}: ${(ms / 1000).toFixed(2)} s`);
       }
-      return crossCheck(c, await store.localPath(lastOutput, dir), rows!);
+      return crossCheck(c, await store.localPath(lastOutput), rows!);
     });
     const hippo = median(hippoRuns);
     const duck = median(duckRuns);
