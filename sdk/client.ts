@@ -1,19 +1,41 @@
-import { HippoHttpError, RunFailedError, WaitTimeoutError } from './errors.ts';
+import { createHash } from 'node:crypto';
+import type { Table } from 'apache-arrow';
+import { HTTP, type CloudEventV1 } from 'cloudevents';
+import { readArrow } from '../shared/arrow-codec.ts';
+import { HippoHttpError, ResultIntegrityError, RunFailedError, WaitTimeoutError } from './errors.ts';
 
 /**
- * The Hippo client: submit a pipeline run, follow it, fetch its result.
+ * The Hippo client: submit a pipeline run, follow it, fetch its result as an Arrow Table.
  *
  * @example
  * const hippo = new Hippo({ url: 'http://localhost:8080' });
  * const { id } = await hippo.submit('equity-panel', { start: '2010-01-04', end: '2010-12-31' });
- * await hippo.wait(id);
- * const bytes = await hippo.resultBytes(id); // Arrow IPC stream
+ * await hippo.wait(id, { onProgress: (run) => console.log(run.status) });
+ * const table = await hippo.result(id); // apache-arrow Table, sha256 checked
+ *
+ * // or in one call, RPC style:
+ * const panel = hippo.remote('equity-panel');
+ * const t = await panel({ start: '2010-01-04', end: '2010-12-31', fields: ['eps'] });
  */
 export interface HippoOptions {
+  /** The runs API, e.g. `http://localhost:8080`. */
   url: string;
+  /** Sent as `Authorization: Bearer <token>` (the server's `HIPPO_TOKEN`). */
   token?: string;
+  /** Where `emit` posts CloudEvents: the broker ingress (`npm start`: `http://localhost:8081`). Default: `url`, whose `POST /` takes `run.requested`. */
+  ingressUrl?: string;
   fetch?: typeof fetch;
 }
+
+export interface SubmitOptions {
+  /** Only data recorded by this instant (default: the request time, recorded on the run). */
+  asOf?: string;
+  /** A run id of your choosing: submitting it again returns the same run (idempotent). */
+  id?: string;
+}
+
+/** A pipeline as a function: params in, the result Table out (submit → wait → result). */
+export type RemotePipeline = (params: Record<string, unknown>, options?: SubmitOptions & WaitOptions) => Promise<Table>;
 
 export interface RunView {
   id: string;
@@ -43,7 +65,7 @@ export class Hippo {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async submit(pipeline: string, params: Record<string, unknown>, opts: { asOf?: string; id?: string } = {}): Promise<{ id: string; status: string }> {
+  async submit(pipeline: string, params: Record<string, unknown>, opts: SubmitOptions = {}): Promise<{ id: string; status: string }> {
     return this.json('POST', '/runs', { pipeline, params, ...opts });
   }
 
@@ -68,6 +90,41 @@ export class Hippo {
     }
   }
 
+  /**
+   * The result as an apache-arrow Table. The bytes are checked against the sha256 the server
+   * recorded when it wrote them (the response's ETag): a mismatch is a ResultIntegrityError.
+   */
+  async result(id: string): Promise<Table> {
+    const res = await this.request('GET', `/runs/${encodeURIComponent(id)}/result?format=arrow`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const expected = res.headers.get('etag')?.replace(/^W\//, '').replace(/"/g, '') ?? (await this.status(id)).result?.sha256;
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (!expected || expected !== actual) throw new ResultIntegrityError(id, expected, actual);
+    return readArrow(bytes);
+  }
+
+  /** `pipeline` as a function: each call submits a run, waits for it and returns its Table. */
+  remote(pipeline: string): RemotePipeline {
+    return async (params, options = {}) => {
+      const { asOf, id, ...wait } = options;
+      const run = await this.submit(pipeline, params, { asOf, id });
+      await this.wait(run.id, wait);
+      return this.result(run.id);
+    };
+  }
+
+  /**
+   * Sends a CloudEvent (binary mode) to the broker ingress — e.g. `dev.hippo.run.requested`
+   * with the run's id as the event id. Resolves once the ingress accepted it.
+   */
+  async emit(event: CloudEventV1<unknown>): Promise<void> {
+    const m = HTTP.binary(event);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.headers)) if (v !== undefined) headers[k] = String(v);
+    const body = typeof m.body === 'string' ? m.body : JSON.stringify(m.body ?? null);
+    await this.send('POST', (this.options.ingressUrl ?? this.base).replace(/\/+$/, '') + '/', headers, body);
+  }
+
   /** The result as a byte stream in the requested format. */
   async resultStream(id: string, format: ResultFormat = 'arrow'): Promise<ReadableStream<Uint8Array>> {
     const res = await this.request('GET', `/runs/${encodeURIComponent(id)}/result?format=${format}`);
@@ -87,12 +144,17 @@ export class Hippo {
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
+    return this.send(method, this.base + path, headers, body === undefined ? undefined : JSON.stringify(body));
+  }
+
+  private async send(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    const path = new URL(url).pathname;
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: Response;
     try {
-      res = await this.fetchImpl(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await this.fetchImpl(url, { method, headers, body });
     } catch (err) {
-      throw new HippoHttpError(0, 'unreachable', `cannot reach Hippo at ${this.base} (${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}) — is it running (npm start)?`);
+      throw new HippoHttpError(0, 'unreachable', `cannot reach Hippo at ${new URL(url).origin} (${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}) — is it running (npm start)?`);
     }
     if (!res.ok) {
       const text = await res.text();

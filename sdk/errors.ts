@@ -31,3 +31,10 @@ export class WaitTimeoutError extends Error {
     this.name = 'WaitTimeoutError';
   }
 }
+
+export class ResultIntegrityError extends Error {
+  constructor(readonly runId: string, readonly expected: string | undefined, readonly actual: string) {
+    super(`result of run ${runId}: sha256 ${actual} does not match the server's ${expected ?? '(none sent)'} — the download was corrupted or cut short; fetch it again`);
+    this.name = 'ResultIntegrityError';
+  }
+}

@@ -1,2 +1,3 @@
-export { Hippo, type HippoOptions, type RunView, type WaitOptions, type ResultFormat } from './client.ts';
-export { HippoHttpError, RunFailedError, WaitTimeoutError } from './errors.ts';
+export { Hippo, type HippoOptions, type RemotePipeline, type ResultFormat, type RunView, type SubmitOptions, type WaitOptions } from './client.ts';
+export { HippoHttpError, ResultIntegrityError, RunFailedError, WaitTimeoutError } from './errors.ts';
+export { remoteRun, runParams } from './remote.ts';

@@ -47,15 +47,14 @@ import {
   Uint64,
   Uint8,
   Utf8,
-  compressionRegistry,
   makeData,
-  tableFromIPC,
   type Data,
   type DataType,
-  type Table,
 } from 'apache-arrow';
-import { Compressor, Decompressor } from 'zstd-napi';
+import { registerZstd } from './arrow-codec.ts';
 import { HippoError, InputError } from './errors.ts';
+
+export { readArrow, registerZstd } from './arrow-codec.ts';
 
 export interface ArrowWriteOptions {
   /** Rows per Arrow record batch: DuckDB's 2048-row chunks are gathered up to this many. */
@@ -73,39 +72,12 @@ export interface ArrowWriteResult {
   schema: { name: string; type: string }[];
 }
 
-/** Arrow C++ (pyarrow) also defaults to level 1: on columnar data higher levels cost far more time than they save bytes. */
-const ZSTD_LEVEL = 1;
-
 /** A string column's batch is cut early past this many bytes, far below Utf8's 2 GiB offset limit. */
 const MAX_BATCH_STRING_BYTES = 256 * 1024 * 1024;
 
 /** The file stream's buffer: DuckDB keeps producing while this much output waits for the disk. */
 const FILE_HIGH_WATER_MARK = 8 * 1024 * 1024;
 
-let zstdRegistered = false;
-
-/**
- * Registers ZSTD with apache-arrow's `compressionRegistry` (Node has no built-in zstd), so that
- * writers can compress and readers can decompress record batch bodies. Safe to call repeatedly.
- *
- * @example registerZstd(); new RecordBatchStreamWriter({ compressionType: CompressionType.ZSTD })
- */
-export function registerZstd(): void {
-  if (zstdRegistered) return;
-  const compressor = new Compressor();
-  compressor.setParameters({ compressionLevel: ZSTD_LEVEL });
-  const decompressor = new Decompressor();
-  compressionRegistry.set(CompressionType.ZSTD, {
-    encode: (data) => compressor.compress(data),
-    decode: (data) => {
-      const out = decompressor.decompress(data);
-      // Small Buffers come from Node's shared pool at any offset; Arrow views them as
-      // Float64Array/BigInt64Array, which need 8-byte alignment.
-      return out.byteOffset % 8 === 0 ? out : new Uint8Array(out);
-    },
-  });
-  zstdRegistered = true;
-}
 
 /**
  * Runs `sql` and streams its result to `outPath` as an Arrow IPC stream with ZSTD-compressed
@@ -235,15 +207,6 @@ class ZstdStreamWriter extends RecordBatchStreamWriter {
 /** The prefix of a buffer left uncompressed because compressing did not make it smaller. */
 const LENGTH_NOT_COMPRESSED = -1n;
 
-/**
- * Decodes an Arrow IPC stream (or file), ZSTD-compressed or not, into a Table.
- *
- * @example readArrow(await readFile('r.arrow')).getChild('date')
- */
-export function readArrow(bytes: Uint8Array): Table {
-  registerZstd();
-  return tableFromIPC(bytes);
-}
 
 // --- DuckDB vectors → Arrow buffers -------------------------------------------------------
 
