@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,26 +8,40 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const venv = join(root, '.cache', 'pyenv');
 
-/** Python packages the interoperability tests read Hippo's results with. */
-export const PYTHON_PACKAGES = ['pyarrow==21.0.0'];
+/** Python packages the interoperability tests (and benchmarks) read Hippo's results with. */
+export const PYTHON_PACKAGES = ['pyarrow==21.0.0', 'polars==1.35.2'];
 
 /**
- * A Python with pyarrow, for tests that check a reader Hippo did not write can read its
- * results. Created on first use in `.cache/pyenv` (pip, from PyPI), then reused.
+ * A Python with PYTHON_PACKAGES, for checks that readers Hippo did not write read its
+ * results. Built on first use in `.cache/pyenv` (pip, from PyPI) and rebuilt when the list
+ * changes. Built aside and renamed into place, so two test processes never install into one
+ * half-made environment.
  */
 export async function pythonWithPyarrow(): Promise<string> {
   const python = join(venv, 'bin', 'python');
-  if (!existsSync(join(venv, '.ready'))) {
-    await run('python3', ['-m', 'venv', venv]);
-    await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...PYTHON_PACKAGES], { maxBuffer: 1 << 24 });
-    await run('touch', [join(venv, '.ready')]);
+  const stamp = PYTHON_PACKAGES.join(' ');
+  const ready = async (dir: string) => (await readFile(join(dir, '.ready'), 'utf8').catch(() => '')) === stamp;
+  if (await ready(venv)) return python;
+  const aside = `${venv}.${process.pid}.${Date.now()}`;
+  try {
+    await run('python3', ['-m', 'venv', aside]);
+    await run(join(aside, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...PYTHON_PACKAGES], { maxBuffer: 1 << 24 });
+    await writeFile(join(aside, '.ready'), stamp);
+    if (!(await ready(venv))) {
+      await rm(venv, { recursive: true, force: true });
+      await rename(aside, venv).catch(async (err) => {
+        if (!(await ready(venv))) throw err; // another process won the race with the same packages
+      });
+    }
+  } finally {
+    await rm(aside, { recursive: true, force: true });
   }
   return python;
 }
 
-/** Runs a Python snippet with pyarrow; resolves to its stdout. */
+/** Runs a Python snippet (pyarrow and polars importable); resolves to its stdout. */
 export async function pyarrow(code: string, args: string[] = []): Promise<string> {
   const python = await pythonWithPyarrow();
-  const { stdout } = await run(python, ['-c', code, ...args], { maxBuffer: 1 << 24 });
+  const { stdout } = await run(python, ['-c', code, ...args], { maxBuffer: 1 << 28 });
   return stdout;
 }

@@ -1,7 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Table } from 'apache-arrow';
+import { DataType, type Table } from 'apache-arrow';
+import { pyarrow } from '../scripts/python.ts';
 import { CloudEvent } from 'cloudevents';
 import { loadConfig } from '../shared/config.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from '../local/dev.ts';
@@ -155,6 +157,50 @@ test('emit: a run.requested CloudEvent to the broker ingress starts a run with t
   const run = await eventually(async () => hippo.status(id).catch(() => undefined), 20_000, `run ${id}`);
   assert.is(run.id, id);
   assert.ok((await hippo.result((await hippo.wait(id)).id)).numRows > 0);
+});
+
+/** Every cell as JSON-comparable values: dates as YYYY-MM-DD, instants as epoch milliseconds. */
+function canonical(t: Table): unknown[][] {
+  const kinds = t.schema.fields.map((f) => (DataType.isDate(f.type) ? 'date' : DataType.isTimestamp(f.type) ? 'instant' : 'value'));
+  return t.toArray().map((row) =>
+    t.schema.fields.map((f, i) => {
+      const v = row[f.name];
+      if (v === null || v === undefined) return null;
+      if (kinds[i] === 'date') return new Date(v instanceof Date ? v.getTime() : Number(v)).toISOString().slice(0, 10);
+      if (kinds[i] === 'instant') return Math.round(v instanceof Date ? v.getTime() : Number(v));
+      return typeof v === 'bigint' ? Number(v) : v;
+    }),
+  );
+}
+
+const PY_CANONICAL = `
+import datetime, json, sys
+def cell(v):
+    if isinstance(v, datetime.datetime): return round(v.timestamp() * 1000)
+    if isinstance(v, datetime.date): return v.isoformat()
+    return v
+def dump(rows): print(json.dumps([[cell(v) for v in r] for r in rows]))
+`;
+
+test('interoperability: pyarrow and polars read the result and agree with the SDK value for value', async ({ hippo, dir }) => {
+  const params = { start: '2015-01-02', end: '2015-06-30', fields: ['eps', 'revenue'], macro: ['GDP'], audit: true };
+  const { id } = await hippo.submit('equity-panel', params);
+  await hippo.wait(id);
+  const table = await hippo.result(id);
+  const expected = canonical(table);
+  assert.ok(expected.length > 100);
+  const path = join(dir, 'result.arrow');
+  await writeFile(path, await hippo.resultBytes(id));
+  const byPyarrow = JSON.parse(await pyarrow(`${PY_CANONICAL}
+import pyarrow.ipc as ipc
+t = ipc.open_stream(open(sys.argv[1], 'rb')).read_all()
+dump([[r[c] for c in t.column_names] for r in t.to_pylist()])`, [path]));
+  const byPolars = JSON.parse(await pyarrow(`${PY_CANONICAL}
+import polars as pl
+dump(pl.read_ipc_stream(sys.argv[1]).rows())`, [path]));
+  assert.is(byPyarrow.length, expected.length);
+  assert.equal(byPyarrow, expected, 'pyarrow');
+  assert.equal(byPolars, expected, 'polars');
 });
 
 test.run();
