@@ -8,6 +8,8 @@ import {
   DEMO_FACTS,
   DEMO_HEADERS,
   LAST_PUBLICATION_DATE,
+  SAMPLE_CALLS,
+  TRANSCRIPT_KEYS,
   writeDemoData,
   type DemoFiles,
   type DemoFundamentalRow,
@@ -39,20 +41,24 @@ function parse(text: string): Table {
 const FUNDAMENTALS_ROWS = 52_666;
 const CORRECTION_ROWS = 244;
 const MACRO_ROWS = 1_427;
+/** transcripts.jsonl at the default seed and scale 1: the three samples and 410 synthetic calls. */
+const TRANSCRIPT_LINES = 413;
 
-/** Every file written (`correction` = fundamentals-correction.csv). */
+/** Every CSV file written (`correction` = fundamentals-correction.csv); transcripts.jsonl is apart. */
 const KEYS = ['securities', 'prices', 'symbols', 'memberships', 'fundamentals', 'correction', 'macro'] as const;
 type FileKey = (typeof KEYS)[number];
 
 function pathsOf(files: DemoFiles): Record<FileKey, string> {
   assert.is(files.fundamentals.length, 2);
   const [fundamentals, correction] = files.fundamentals as [string, string];
-  return { ...files, fundamentals, correction };
+  const { securities, prices, symbols, memberships, macro } = files;
+  return { securities, prices, symbols, memberships, fundamentals, correction, macro };
 }
 
 interface Written {
   files: DemoFiles;
   bytes: Record<FileKey, Buffer>;
+  transcripts: Buffer;
 }
 
 type Demo = Written & Record<FileKey, Table>;
@@ -61,7 +67,7 @@ async function write(dir: string, options: DemoOptions = {}): Promise<Written> {
   const files = await writeDemoData(dir, options);
   const paths = pathsOf(files);
   const bytes = Object.fromEntries(await Promise.all(KEYS.map(async (k) => [k, await readFile(paths[k])]))) as Written['bytes'];
-  return { files, bytes };
+  return { files, bytes, transcripts: await readFile(files.transcripts) };
 }
 
 function load(written: Written): Demo {
@@ -196,7 +202,7 @@ DemoData.after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-DemoData('writes seven files with absolute paths, keyed by dataset in ingest order, with exact headers', () => {
+DemoData('writes eight files with absolute paths, keyed by dataset in ingest order, with exact headers', () => {
   assert.equal(demo.files, {
     securities: join(root, 'a', 'securities.csv'),
     prices: join(root, 'a', 'prices.csv'),
@@ -204,8 +210,9 @@ DemoData('writes seven files with absolute paths, keyed by dataset in ingest ord
     memberships: join(root, 'a', 'memberships.csv'),
     fundamentals: [join(root, 'a', 'fundamentals.csv'), join(root, 'a', 'fundamentals-correction.csv')],
     macro: join(root, 'a', 'macro.csv'),
+    transcripts: join(root, 'a', 'transcripts.jsonl'),
   });
-  assert.equal(Object.keys(demo.files), ['securities', 'prices', 'symbols', 'memberships', 'fundamentals', 'macro']);
+  assert.equal(Object.keys(demo.files), ['securities', 'prices', 'symbols', 'memberships', 'fundamentals', 'macro', 'transcripts']);
   assert.is(demo.securities.header, 'sid,ticker,name,exchange,listed_on,delisted_on,delist_code,delist_return');
   assert.is(demo.prices.header, 'sid,date,close,ret,volume');
   assert.is(demo.symbols.header, 'sid,ticker,valid_from,valid_to');
@@ -227,11 +234,13 @@ DemoData('writes seven files with absolute paths, keyed by dataset in ingest ord
 DemoData('the same seed and scale give byte-identical files; another seed does not', async () => {
   const again = await write(join(root, 'again'), { scale: 1, seed: 42 });
   for (const k of KEYS) assert.ok(again.bytes[k].equals(demo.bytes[k]), `${k}.csv differs between two runs`);
+  assert.ok(again.transcripts.equals(demo.transcripts), 'transcripts.jsonl differs between two runs');
   const other = await write(join(root, 'other'), { seed: 7 });
   assert.not.ok(other.bytes.prices.equals(demo.bytes.prices));
   assert.not.ok(other.bytes.securities.equals(demo.bytes.securities));
   assert.not.ok(other.bytes.fundamentals.equals(demo.bytes.fundamentals));
   assert.not.ok(other.bytes.macro.equals(demo.bytes.macro));
+  assert.not.ok(other.transcripts.equals(demo.transcripts));
   // The hand-placed rows do not depend on the seed.
   assert.equal(parse(other.bytes.securities.toString('utf8')).rows.slice(0, 9), demo.securities.rows.slice(0, 9));
   const handPlaced = (t: Table) => t.rows.filter((r) => r.sid! <= 'S00009');
@@ -251,6 +260,40 @@ DemoData('row counts of the default seed', () => {
   assert.is(demo.macro.rows.length, MACRO_ROWS);
   // "A few MB" at scale 1.
   assert.ok(demo.bytes.fundamentals.length > 2e6 && demo.bytes.fundamentals.length < 6e6, `${demo.bytes.fundamentals.length} bytes`);
+  assert.is(transcriptLines(demo.transcripts).length, TRANSCRIPT_LINES);
+  assert.ok(demo.transcripts.length > 5e6 && demo.transcripts.length <= 10e6, `transcripts.jsonl: ${demo.transcripts.length} bytes`);
+});
+
+function transcriptLines(bytes: Buffer): string[] {
+  const lines = bytes.toString('utf8').split('\n');
+  assert.is(lines.pop(), '', 'file ends with a newline');
+  return lines;
+}
+
+DemoData('transcripts.jsonl: one object per line with exactly the five keys, the sample calls first', () => {
+  const lines = transcriptLines(demo.transcripts);
+  const objects = lines.map((l) => JSON.parse(l) as Record<string, string>);
+  assert.equal(objects.slice(0, SAMPLE_CALLS.length).map((o) => o.transcript_id), SAMPLE_CALLS.map((c) => c.transcriptId));
+  assert.equal(objects[0], {
+    transcript_id: SAMPLE_CALLS[0]!.transcriptId,
+    sid: SAMPLE_CALLS[0]!.sid,
+    call_start: SAMPLE_CALLS[0]!.callStart,
+    published_at: SAMPLE_CALLS[0]!.publishedAt,
+    text: SAMPLE_CALLS[0]!.text,
+  });
+  const ids = new Set<string>();
+  for (const o of objects) {
+    assert.equal(Object.keys(o), [...TRANSCRIPT_KEYS]);
+    assert.ok(TIMESTAMP.test(o.call_start!) && validNewYorkTime(o.call_start!), o.call_start);
+    assert.ok(TIMESTAMP.test(o.published_at!) && validNewYorkTime(o.published_at!), o.published_at);
+    assert.ok(Date.parse(o.published_at!) > Date.parse(o.call_start!), `${o.transcript_id} published after the call`);
+    const s = securityBySid.get(o.sid!)!;
+    const day = o.call_start!.slice(0, 10);
+    assert.ok(s.listed_on! <= day && (s.delisted_on === '' || day <= s.delisted_on!), `${o.transcript_id}: ${o.sid} listed on ${day}`);
+    assert.ok(o.text!.length > 0);
+    ids.add(o.transcript_id!);
+  }
+  assert.is(ids.size, lines.length, 'transcript_id is unique');
 });
 
 DemoData('prices span 2005-01-03 to 2020-12-31 on trading days only', () => {
@@ -547,6 +590,11 @@ DemoData('scale 2 gives twice the securities and keeps the hand-placed facts', a
     assert.ok(big.bytes[k].length > 1.6 * demo.bytes[k].length, `${k} grows with the scale`);
   }
   assert.ok(big.bytes.macro.equals(demo.bytes.macro));
+  // Transcripts too: each security's calls come from its own stream.
+  assert.ok(big.transcripts.toString('utf8').startsWith(demo.transcripts.toString('utf8')), 'transcripts at scale 2 start with scale 1');
+  const calls = transcriptLines(big.transcripts).length - SAMPLE_CALLS.length;
+  const callRatio = calls / (TRANSCRIPT_LINES - SAMPLE_CALLS.length);
+  assert.ok(callRatio > 1.7 && callRatio < 2.3, `transcripts ratio ${callRatio}`);
 });
 
 // ---------------------------------------------------------------------------------------

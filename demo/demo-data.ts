@@ -2,14 +2,16 @@
  * Synthetic vendor files that behave like CRSP-style data (DESIGN §5, §7.1, §7.2): survivors
  * and dead companies, IPOs, mergers and performance delistings with and without a vendor
  * delisting return, ticker changes and reuse, halts, index memberships that change, quarterly
- * fundamentals with publication times, restatements and a later vendor correction file, and
- * ALFRED-style macro vintages. Everything comes from seeded PRNG streams: the same seed and
- * scale give the same bytes.
+ * fundamentals with publication times, restatements and a later vendor correction file,
+ * ALFRED-style macro vintages, and earnings-call transcripts in two layouts (DESIGN §7.3) whose
+ * turns are known. Everything comes from seeded PRNG streams: the same seed and scale give
+ * the same bytes.
  *
  * @example
  *   const files = await writeDemoData('/tmp/demo', { scale: 1, seed: 42 });
  *   // files.prices === '/tmp/demo/prices.csv'; DEMO_FACTS says where the special cases are.
  *   // files.fundamentals === ['/tmp/demo/fundamentals.csv', '/tmp/demo/fundamentals-correction.csv']
+ *   // files.transcripts === '/tmp/demo/transcripts.jsonl'; SAMPLE_CALLS open it, with their turns.
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,11 +19,14 @@ import { ValidationError } from '../shared/errors.ts';
 import { DEMO_FACTS, type DemoExchange, type DemoSecurityFact } from './demo-facts.ts';
 import { FUNDAMENTALS_HEADER, QUARTER_ENDS, fundamentalsCsv, quarterIndex } from './demo-fundamentals.ts';
 import { MACRO_HEADER, macroCsv } from './demo-macro.ts';
+import { generateTranscripts } from './demo-transcripts.ts';
 import { Random, STREAM, streamSeed } from './random.ts';
 import { dayNumber, isoDate, nextTradingDay, tradingDayOnOrAfter, tradingDays } from './trading-calendar.ts';
 
 export { DEMO_FACTS } from './demo-facts.ts';
 export { CORRECTION_RECORDED_AT, LAST_PUBLICATION_DATE } from './demo-fundamentals.ts';
+export { SAMPLE_CALLS, TRANSCRIPT_KEYS } from './demo-transcripts.ts';
+export type { ExpectedTurn, SampleCall, SampleTurn } from './demo-transcripts.ts';
 export type {
   DemoCorrectionFact,
   DemoDelistingFact,
@@ -51,6 +56,7 @@ export interface DemoOptions {
  * order to ingest them: `hippo ingest <key> <path…>`. `fundamentals` has two files, the
  * vendor's history and a later correction file (its own recorded_at, 2024-06-01); ingest them
  * in that order, e.g. `hippo ingest fundamentals fundamentals.csv fundamentals-correction.csv`.
+ * `transcripts` is JSON Lines (keys TRANSCRIPT_KEYS), not CSV.
  */
 export interface DemoFiles {
   securities: string;
@@ -60,10 +66,13 @@ export interface DemoFiles {
   /** [fundamentals.csv, fundamentals-correction.csv] */
   fundamentals: string[];
   macro: string;
+  /** transcripts.jsonl */
+  transcripts: string;
 }
 
 export const DEFAULT_DEMO_OPTIONS: Required<DemoOptions> = { scale: 1, seed: 42 };
 
+/** The CSV headers; transcripts.jsonl has none (its objects have the keys TRANSCRIPT_KEYS). */
 export const DEMO_HEADERS = {
   securities: 'sid,ticker,name,exchange,listed_on,delisted_on,delist_code,delist_return',
   prices: 'sid,date,close,ret,volume',
@@ -88,8 +97,8 @@ const LOG_PRICE_CEILING = Math.log(1500);
 
 /**
  * Writes securities.csv, prices.csv, symbols.csv, memberships.csv, fundamentals.csv,
- * fundamentals-correction.csv and macro.csv into `dir` (created if missing) and returns their
- * absolute paths. Scale 1 takes about a second.
+ * fundamentals-correction.csv, macro.csv and transcripts.jsonl into `dir` (created if missing)
+ * and returns their absolute paths. Scale 1 takes about a second and a half.
  *
  * @example
  *   await writeDemoData(dir, { scale: 2 }); // 600 securities, LARGECAP ≈ 200 members
@@ -105,6 +114,7 @@ export async function writeDemoData(dir: string, options: DemoOptions = {}): Pro
     memberships: join(root, 'memberships.csv'),
     fundamentals: [join(root, 'fundamentals.csv'), join(root, 'fundamentals-correction.csv')],
     macro: join(root, 'macro.csv'),
+    transcripts: join(root, 'transcripts.jsonl'),
   };
 
   const calendar = buildCalendar();
@@ -134,6 +144,11 @@ export async function writeDemoData(dir: string, options: DemoOptions = {}): Pro
   await writeFile(fundamentalsPath, fundamentals.fundamentals);
   await writeFile(correctionPath, fundamentals.correction);
   await writeFile(files.macro, macroCsv(seed));
+  const transcripts = generateTranscripts(
+    securities.map((s) => ({ sid: s.sid, name: s.name, tickers: s.spans, listedOn: s.listedOn, delistedOn: s.delistedOn })),
+    seed,
+  );
+  await writeFile(files.transcripts, transcripts.lines.map((l) => `${l}\n`).join(''));
   return files;
 }
 

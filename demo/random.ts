@@ -64,4 +64,4 @@ export function streamSeed(seed: number, purpose: number, item: number): number 
 }
 
 /** The purposes of the streams (part of the seed: changing one changes the data). */
-export const STREAM = { attributes: 1, market: 2, prices: 3, fundamentals: 4, corrections: 5, macro: 6, handPlaced: 7 } as const;
+export const STREAM = { attributes: 1, market: 2, prices: 3, fundamentals: 4, corrections: 5, macro: 6, handPlaced: 7, transcripts: 8, syntheticTranscripts: 9 } as const;

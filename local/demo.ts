@@ -5,14 +5,21 @@ import { withDuckDB } from '../shared/duckdb.ts';
 import { lakeParts } from '../shared/lake.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
-import { writeDemoData } from '../demo/demo-data.ts';
+import { writeDemoData, type DemoFiles } from '../demo/demo-data.ts';
+
+/** Every dataset the demo writes, in ingest order. */
+const DEMO_DATASETS: readonly (keyof DemoFiles)[] = ['securities', 'prices', 'symbols', 'memberships', 'fundamentals', 'macro', 'transcripts'];
 
 /**
- * Ingests the synthetic demo dataset when the lake has no prices yet, so the first
- * `npm start` has something to run on. Returns whether it ingested.
+ * Ingests the synthetic demo datasets the lake does not have yet, so the first `npm start`
+ * has something to run on (and a lake from an older Hippo gains the newer datasets).
+ * Returns whether it ingested anything.
  */
 export async function ensureDemoData(store: ObjectStore, onProgress: (msg: string) => void = () => {}): Promise<boolean> {
-  if ((await lakeParts(store, 'prices', new Date().toISOString())).length > 0) return false;
+  const now = new Date().toISOString();
+  const missing: string[] = [];
+  for (const dataset of DEMO_DATASETS) if ((await lakeParts(store, dataset, now)).length === 0) missing.push(dataset);
+  if (missing.length === 0) return false;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-demo-'));
   try {
     onProgress('generating demo data…');
@@ -20,6 +27,7 @@ export async function ensureDemoData(store: ObjectStore, onProgress: (msg: strin
     const recordedAt = new Date().toISOString();
     await withDuckDB({ tempDirectory: join(dir, 'spill') }, async (c) => {
       for (const [dataset, path] of Object.entries(files) as [string, string | string[]][]) {
+        if (!missing.includes(dataset)) continue;
         const parts = await ingestFiles(c, dataset, [path].flat().map((p) => ({ path: p })), { store, tempDir: dir, recordedAt });
         onProgress(`ingested ${dataset}: ${parts.reduce((n, p) => n + p.rows, 0)} rows`);
       }
