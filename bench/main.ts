@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { benchPit, type PitResult } from './pit.ts';
 import { PIT_QUICK_SCALE, PIT_SCALE } from './pit-data.ts';
+import { benchTranscripts, TRANSCRIPT_QUICK_SCALE, TRANSCRIPT_SCALE } from './transcripts.ts';
 
 /**
  * `npm run bench`: Hippo's figures, each against a baseline measured in the same run on the
@@ -27,6 +28,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const started = Date.now();
 const pit: PitResult = await benchPit({ scale: opts.quick ? PIT_QUICK_SCALE : PIT_SCALE, reps, root, log });
+const transcripts = await benchTranscripts({ scale: opts.quick ? TRANSCRIPT_QUICK_SCALE : TRANSCRIPT_SCALE, reps, root, log });
 
 const results = {
   date: new Date().toISOString(),
@@ -40,6 +42,7 @@ const results = {
   },
   reps,
   pit,
+  transcripts,
   total_s: Math.round((Date.now() - started) / 1000),
 };
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -53,6 +56,14 @@ printTable([
     `${pit.duckdb_s.toFixed(2)} s (bare DuckDB ASOF)`,
     `${pit.ratio.toFixed(2)}×`,
     '≤ 1.5×',
+  ],
+  [
+    'transcript split',
+    `${transcripts.calls.toLocaleString('en-US')} calls, ${transcripts.text_mb.toFixed(0)} MB`,
+    `${transcripts.hippo_mb_per_s.toFixed(1)} MB/s (transcript-split step)`,
+    `${transcripts.splitter_mb_per_s.toFixed(1)} MB/s (splitter alone, in memory)`,
+    `${transcripts.ratio.toFixed(2)}×`,
+    '',
   ],
 ]);
 console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal; pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
