@@ -33,6 +33,9 @@ Hippo is running (store ${store.url}).
 Submit an equity-panel run:
   curl -s -X POST ${platform.runsUrl}/runs -H 'content-type: application/json'${auth} \\
     -d '{"pipeline":"equity-panel","params":{"start":"2010-01-04","end":"2010-12-31"}}'
+or earnings calls as speaker turns:
+  curl -s -X POST ${platform.runsUrl}/runs -H 'content-type: application/json'${auth} \\
+    -d '{"pipeline":"transcripts","params":{"start":"2020-01-01","end":"2020-12-31"}}'
 Then:
   curl -s ${platform.runsUrl}/runs/<id>${auth}
   curl -s ${platform.runsUrl}/runs/<id>/result${auth} -o panel.arrow     (?format=csv|parquet)
