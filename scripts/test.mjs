@@ -2,10 +2,16 @@
 // The test command (`npm test`, and what .ci/run calls): type-check, run every uvu test file
 // in its own process, then print one plain line `N passed, N failed, N skipped` with the real
 // totals and exit non-zero on any failure. uvu's own summary is per file; CI needs the total.
+// The S3 tests need a real S3 API: a moto server is started on a free port for the run (its
+// address goes to every test process as S3_ENDPOINT) and stopped after it, whatever happened.
+// With S3_ENDPOINT already set, that server is used instead.
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, s3Down, s3Up } from './s3.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -24,50 +30,118 @@ async function findTests(dir) {
   return out.sort();
 }
 
+/** Running test processes, stopped with this one on a signal. */
+const children = new Set();
+
 function run(cmd, argv, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, NODE_DISABLE_COLORS: '1', ...env } });
+    children.add(child);
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code, signal) => resolve({ code: code ?? 1, signal, output }));
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ code: code ?? 1, signal, output });
+    });
+  });
+}
+
+/** This run's own moto, its pid file and log in a temp folder: a developer's moto is untouched. */
+let moto = null;
+
+async function startMoto() {
+  moto = { port: await freePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-test-moto-')), pid: 0 };
+  const up = await s3Up({ port: moto.port, dir: moto.dir, quiet: true });
+  moto.pid = up.pid;
+  return up;
+}
+
+async function stopMoto() {
+  const server = moto;
+  moto = null;
+  if (!server) return;
+  await s3Down({ port: server.port, dir: server.dir, quiet: true })
+    .catch((e) => process.stdout.write(`# s3: stopping moto failed: ${e.message}\n`));
+  await rm(server.dir, { recursive: true, force: true });
+}
+
+// Ctrl-C, or a CI timeout: stop the test processes, and moto, which runs detached in its own
+// process group, before going.
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
+  process.once(signal, () => {
+    for (const child of children) child.kill(signal);
+    if (moto?.pid) {
+      try { process.kill(-moto.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (moto) rmSync(moto.dir, { recursive: true, force: true });
+    process.exit(128 + number);
   });
 }
 
 const started = Date.now();
 let passed = 0, failed = 0, skipped = 0;
+let fileCount = 0;
 
-if (!skipTypecheck) {
-  const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']);
-  process.stdout.write(`# typecheck: ${tsc.code === 0 ? 'ok' : 'FAILED'}\n${tsc.output}`);
-  if (tsc.code !== 0) failed++; // a type error counts as one failure; a clean typecheck is not a test
-}
+async function runAll() {
+  // moto starts (~1 s) while tsc runs.
+  const motoUp = process.env.S3_ENDPOINT ? null : startMoto().then((up) => ({ up }), (error) => ({ error }));
+  const testEnv = {};
 
-const files = (await findTests(root)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-const queue = [...files];
-async function worker() {
-  for (let file = queue.shift(); file; file = queue.shift()) {
-    const t0 = Date.now();
-    const r = await run(process.execPath, ['--import', 'tsx', file]);
-    const num = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(r.output)?.[1] ?? NaN);
-    const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
-    let p = 0, f = 0, s = 0;
-    if (Number.isNaN(total)) f = 1; // the file crashed before uvu could report: count it as a failure
-    else {
-      p = ok;
-      s = skip;
-      f = total - ok - skip;
-      if (r.code !== 0 && f === 0) f = 1; // non-zero exit with no failing test: something else broke
-    }
-    passed += p;
-    failed += f;
-    skipped += s;
-    const head = `# ${file}: ${p} passed, ${f} failed${s ? `, ${s} skipped` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
-    process.stdout.write(`${head}\n${f > 0 || process.env.HIPPO_TEST_VERBOSE ? r.output : ''}`);
+  if (!skipTypecheck) {
+    const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']);
+    process.stdout.write(`# typecheck: ${tsc.code === 0 ? 'ok' : 'FAILED'}\n${tsc.output}`);
+    if (tsc.code !== 0) failed++; // a type error counts as one failure; a clean typecheck is not a test
   }
-}
-await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 
-process.stdout.write(`# ${files.length} test files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  if (!motoUp) process.stdout.write(`# s3: S3_ENDPOINT=${process.env.S3_ENDPOINT} (from the environment)\n`);
+  else {
+    const { up, error } = await motoUp;
+    if (up) {
+      testEnv.S3_ENDPOINT = up.endpoint;
+      process.stdout.write(`# s3: moto at ${up.endpoint} (ready in ${(up.startMs / 1000).toFixed(1)} s)\n`);
+    } else {
+      failed++; // the S3 tests cannot run against a real S3 API: a failure, never a skip
+      process.stdout.write(`# s3: FAILED to start moto: ${error?.message ?? error}\n`);
+    }
+  }
+
+  const files = (await findTests(root)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+  fileCount = files.length;
+  const queue = [...files];
+  async function worker() {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      const t0 = Date.now();
+      const r = await run(process.execPath, ['--import', 'tsx', file], testEnv);
+      const num = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(r.output)?.[1] ?? NaN);
+      const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
+      let p = 0, f = 0, s = 0;
+      if (Number.isNaN(total)) f = 1; // the file crashed before uvu could report: count it as a failure
+      else {
+        p = ok;
+        s = skip;
+        f = total - ok - skip;
+        if (r.code !== 0 && f === 0) f = 1; // non-zero exit with no failing test: something else broke
+      }
+      passed += p;
+      failed += f;
+      skipped += s;
+      const head = `# ${file}: ${p} passed, ${f} failed${s ? `, ${s} skipped` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+      process.stdout.write(`${head}\n${f > 0 || process.env.HIPPO_TEST_VERBOSE ? r.output : ''}`);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}
+
+try {
+  await runAll();
+} catch (e) {
+  failed++;
+  process.stdout.write(`# test runner error: ${e?.stack ?? e}\n`);
+} finally {
+  await stopMoto();
+}
+
+process.stdout.write(`# ${fileCount} test files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-process.exit(failed > 0 || (files.length === 0 && only.length === 0) ? 1 : 0);
+process.exit(failed > 0 || (fileCount === 0 && only.length === 0) ? 1 : 0);

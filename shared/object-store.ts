@@ -1,6 +1,7 @@
 /**
- * The object store every function reads and writes (DESIGN §4). The file backend here,
- * the S3 backend later, implement the same interface; nothing above it knows which it has.
+ * The object store every function reads and writes (DESIGN §4). The file backend
+ * (file-store.ts) and the S3 backend (s3-store.ts) implement the same interface, and pass the
+ * same contract tests (object-store.contract.ts); nothing above it knows which it has.
  *
  * Writes are atomic (a reader sees the old object or the new one, never half of one).
  * `put` with `ifMatch`/`ifNoneMatch` is a compare-and-swap: it fails with
@@ -43,6 +44,13 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object under the prefix, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * A URL anyone can GET the object from for `expiresSeconds`, without credentials; undefined
+   * when there is no such object. Only stores that can sign URLs have it (S3 does, the file
+   * store does not): offer a direct download where it exists, serve the bytes otherwise.
+   * @example const url = await store.presign?.('results/r1.arrow', 600);
+   */
+  presign?(key: string, expiresSeconds?: number): Promise<string | undefined>;
 }
 
 /** Object keys of DESIGN §4, in one place. */

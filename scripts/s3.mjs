@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+// An S3-compatible store for development and integration tests: moto's server (Python moto,
+// preinstalled; shared/reference/services.md), detached from the script that started it.
+//
+//   node scripts/s3.mjs up | down | status          (npm run s3:up / s3:down)
+//   S3_PORT=5001 node scripts/s3.mjs up
+//
+// Then: S3_ENDPOINT=http://127.0.0.1:5000 HIPPO_STORE=s3://hippo/dev npm start
+// moto keeps everything in memory: `down` forgets every bucket.
+//
+// One server a port: its pid file and log are .cache/moto.pid and .cache/moto.log on the
+// default port 5000, .cache/moto-<port>.pid and .cache/moto-<port>.log on any other (or in
+// another folder: `s3Up({ port, dir })`, as the tests do).
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const s3CacheDir = join(root, '.cache');
+
+const DEFAULT_PORT = 5000;
+
+function portFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1–65535), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Defaults for every function below; the port is read once from S3_PORT. */
+export const s3Defaults = Object.freeze({
+  port: portFromEnv('S3_PORT', DEFAULT_PORT),
+  /** moto's start-up, spawn → answering. A cold start takes ~1–2 s. */
+  readyTimeoutMs: 30_000,
+  /** SIGTERM → exit, after which `s3Down` sends SIGKILL. */
+  stopTimeoutMs: 5_000,
+});
+
+function options(opts = {}) {
+  const port = opts.port ?? s3Defaults.port;
+  const name = port === DEFAULT_PORT ? 'moto' : `moto-${port}`;
+  const dir = resolve(opts.dir ?? s3CacheDir);
+  return {
+    port,
+    dir,
+    readyTimeoutMs: opts.readyTimeoutMs ?? s3Defaults.readyTimeoutMs,
+    stopTimeoutMs: opts.stopTimeoutMs ?? s3Defaults.stopTimeoutMs,
+    quiet: opts.quiet ?? false,
+    endpoint: `http://127.0.0.1:${port}`,
+    pidFile: join(dir, `${name}.pid`),
+    log: join(dir, `${name}.log`),
+    lock: join(dir, `${name}.lock`),
+  };
+}
+
+const say = (o, msg) => { if (!o.quiet) process.stderr.write(`s3: ${msg}\n`); };
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+  // A child of this very process that exited but is not reaped yet is a zombie: it is dead.
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Whether pid is alive and is a moto server on this port, not a recycled pid. */
+function isOurServer(pid, o) {
+  if (!isAlive(pid)) return false;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((a) => /moto_server$|moto\.server$/.test(a)) && argv.includes(String(o.port));
+  } catch {
+    return true; // no /proc (macOS): trust the pid file
+  }
+}
+
+function readPidFile(o) {
+  try {
+    const info = JSON.parse(readFileSync(o.pidFile, 'utf8'));
+    return Number.isInteger(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A directory made with mkdir (atomic) holding the owner's pid: serialises two `up`s of one port. */
+async function withLock(lockDir, timeoutMs, fn) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'owner'), String(process.pid));
+      break;
+    } catch (e) {
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EEXIST') throw e;
+      let owner = NaN;
+      try { owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8')); } catch { /* not written yet */ }
+      const young = (() => { try { return Date.now() - statSync(lockDir).mtimeMs < 5_000; } catch { return true; } })();
+      if ((Number.isInteger(owner) && owner > 0 && !isAlive(owner)) || (Number.isNaN(owner) && !young)) {
+        rmSync(lockDir, { recursive: true, force: true }); // its owner died holding it
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for lock ${lockDir} (held by pid ${owner})`);
+      await sleep(100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+/** `moto_server` from PATH, else `python3 -m moto.server` (same flags). */
+function motoCommand() {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'moto_server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return { cmd: candidate, args: [] };
+    } catch { /* not here */ }
+  }
+  return { cmd: 'python3', args: ['-m', 'moto.server'] };
+}
+
+/**
+ * Whether an S3 API answers at the endpoint: moto answers an unsigned ListBuckets with its
+ * XML (it checks no signatures), which no other program on the port would.
+ */
+export async function probeS3(endpoint, timeoutMs = 1_000) {
+  try {
+    const res = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    return (await res.text()).includes('ListAllMyBucketsResult');
+  } catch {
+    return false;
+  }
+}
+
+function portTaken(port) {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(false)));
+  });
+}
+
+/**
+ * A TCP port that was free a moment ago (the OS picks it); for tests that must not touch a
+ * developer's moto on 5000.
+ * @example const { endpoint } = await s3Up({ port: await freePort() });
+ */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function logTail(file, from = 0, lines = 20) {
+  try {
+    return readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n') || '(empty)';
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Whether moto runs on the port (per its pid file), and whether it answers.
+ * @example const { running, endpoint } = await s3Status();
+ */
+export async function s3Status(opts = {}) {
+  const o = options(opts);
+  const info = readPidFile(o);
+  const running = info !== null && isOurServer(info.pid, o);
+  return { running, serving: running && (await probeS3(o.endpoint)), pid: running ? info.pid : null, endpoint: o.endpoint, log: o.log };
+}
+
+/**
+ * Starts moto on 127.0.0.1:port unless it already runs there, and waits until it answers.
+ * @example
+ * const { endpoint } = await s3Up({ port: 5001 }); // 'http://127.0.0.1:5001'
+ */
+export async function s3Up(opts = {}) {
+  const o = options(opts);
+  mkdirSync(o.dir, { recursive: true });
+  return withLock(o.lock, o.readyTimeoutMs + 10_000, async () => {
+    const info = readPidFile(o);
+    if (info && isOurServer(info.pid, o)) {
+      const ready = await waitReady(info.pid, o, 0, null);
+      say(o, `already running at ${o.endpoint} (pid ${info.pid})`);
+      return { endpoint: o.endpoint, pid: info.pid, log: o.log, alreadyRunning: true, readyMs: ready.ms };
+    }
+    rmSync(o.pidFile, { force: true });
+    if (await portTaken(o.port)) {
+      throw new Error(`127.0.0.1:${o.port} is taken by another process (a moto not started by this script?): ` +
+        'stop it, or pick another port (S3_PORT, or s3Up({ port }))');
+    }
+    const { cmd, args } = motoCommand();
+    const out = openSync(o.log, 'a');
+    writeFileSync(out, `--- ${new Date().toISOString()} s3.mjs: starting ${[cmd, ...args].join(' ')} on 127.0.0.1:${o.port} ---\n`);
+    const logOffset = statSync(o.log).size;
+    const t0 = Date.now();
+    // Detached: its own process group, so it outlives this script and `down` stops the group.
+    const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(o.port)], {
+      cwd: o.dir, detached: true, stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    const exited = new Promise((resolveExit) => {
+      child.on('exit', (code, signal) => resolveExit({ code, signal }));
+      child.on('error', (e) => resolveExit({ code: null, signal: null, error: e }));
+    });
+    child.unref();
+    if (child.pid === undefined) {
+      const { error } = /** @type {{ error?: Error }} */ (await exited);
+      throw new Error(`could not start ${cmd}: ${error?.message} (moto_server comes with Python moto: pip install 'moto[server]')`, { cause: error });
+    }
+    writeFileSync(o.pidFile, JSON.stringify({ pid: child.pid, port: o.port, startedAt: new Date().toISOString() }) + '\n');
+    try {
+      await waitReady(child.pid, o, logOffset, exited);
+    } catch (e) {
+      stopGroup(child.pid, 'SIGKILL'); // leave nothing half-started behind
+      rmSync(o.pidFile, { force: true });
+      throw e;
+    }
+    const startMs = Date.now() - t0;
+    say(o, `running at ${o.endpoint} (pid ${child.pid}; ready in ${seconds(startMs)}; log ${o.log})`);
+    return { endpoint: o.endpoint, pid: child.pid, log: o.log, alreadyRunning: false, startMs };
+  });
+}
+
+async function waitReady(pid, o, logOffset, exited) {
+  const t0 = Date.now();
+  let exit = null;
+  exited?.then((e) => (exit = e));
+  for (;;) {
+    if (exit || !isAlive(pid)) {
+      throw new Error(`moto (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ` +
+        `last lines of ${o.log}:\n${logTail(o.log, logOffset)}`);
+    }
+    if (await probeS3(o.endpoint)) return { ms: Date.now() - t0 };
+    if (Date.now() - t0 > o.readyTimeoutMs) {
+      throw new Error(`moto (pid ${pid}) did not answer at ${o.endpoint} within ${seconds(o.readyTimeoutMs)}; ` +
+        `last lines of ${o.log}:\n${logTail(o.log, logOffset)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Signals the process group `pid` leads (moto_server may run as a child of a launcher). */
+function stopGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try { process.kill(pid, signal); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * Stops moto on the port: SIGTERM, up to stopTimeoutMs, then SIGKILL. A no-op when it does not run.
+ * @example await s3Down({ port: 5001 });
+ */
+export async function s3Down(opts = {}) {
+  const o = options(opts);
+  if (!existsSync(o.dir)) return { stopped: false, killed: false, stopMs: 0 };
+  return withLock(o.lock, o.readyTimeoutMs + 10_000, async () => {
+    const info = readPidFile(o);
+    if (!info || !isOurServer(info.pid, o)) {
+      rmSync(o.pidFile, { force: true });
+      say(o, `not running on port ${o.port}`);
+      return { stopped: false, killed: false, stopMs: 0 };
+    }
+    const t0 = Date.now();
+    stopGroup(info.pid, 'SIGTERM');
+    let killed = false;
+    while (isAlive(info.pid)) {
+      if (!killed && Date.now() - t0 > o.stopTimeoutMs) {
+        say(o, `pid ${info.pid} still running ${seconds(o.stopTimeoutMs)} after SIGTERM: SIGKILL`);
+        stopGroup(info.pid, 'SIGKILL');
+        killed = true;
+      }
+      await sleep(50);
+    }
+    rmSync(o.pidFile, { force: true });
+    const stopMs = Date.now() - t0;
+    say(o, `stopped pid ${info.pid} in ${seconds(stopMs)}${killed ? ' (killed)' : ''}`);
+    return { stopped: true, killed, stopMs };
+  });
+}
+
+async function main(argv) {
+  const [command] = argv;
+  switch (command) {
+    case 'up': {
+      const { endpoint } = await s3Up();
+      process.stdout.write(`S3_ENDPOINT=${endpoint}\n`);
+      return 0;
+    }
+    case 'down':
+      await s3Down();
+      return 0;
+    case 'status': {
+      const s = await s3Status();
+      if (!s.running) process.stdout.write(`s3: not running on ${s.endpoint}\n`);
+      else process.stdout.write(`s3: running at ${s.endpoint} (pid ${s.pid}${s.serving ? '' : ', not answering'}; log ${s.log})\n`);
+      return s.running ? 0 : 3; // 3: "not running", as LSB init scripts say it
+    }
+  }
+  process.stderr.write('usage: node scripts/s3.mjs up | down | status\n  env: S3_PORT (default 5000)\n');
+  return 2;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`s3: ${e instanceof Error ? e.message : e}\n`);
+    process.exitCode = 1;
+  });
+}
