@@ -17,6 +17,9 @@ import { ProcessRunner } from './runner.ts';
  * process; every function runs as its own child process under the ProcessRunner, exactly
  * the code a Knative Service runs. `runs` listens on `port` (8080); the broker on `brokerPort`.
  */
+/** The environment an S3 client reads (DESIGN §12), passed to every function process. */
+const S3_ENV = ['S3_ENDPOINT', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+
 export interface LocalPlatformOptions {
   config: Config;
   store: ObjectStore;
@@ -53,6 +56,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       HOME: process.env.HOME,
       TMPDIR: process.env.TMPDIR,
       HIPPO_STORE: options.store.url,
+      // An S3 store: every function reaches it the way this process does.
+      ...Object.fromEntries(S3_ENV.map((k) => [k, process.env[k]])),
+      ...(config.S3_ENDPOINT ? { S3_ENDPOINT: config.S3_ENDPOINT } : {}),
       HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
       HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
       HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,

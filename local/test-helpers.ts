@@ -1,8 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import { freePort, s3Down, s3Up } from '../scripts/s3.mjs';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
 
@@ -10,9 +12,11 @@ import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
  * A fresh store (its own temp folder) holding the demo dataset, ingested the way a user
  * does it. Shared by the end-to-end tests.
  */
-export async function demoStore(options: DemoOptions & { recordedAt?: string } = {}): Promise<{ dir: string; store: FileStore }> {
+export async function demoStore<S extends ObjectStore = FileStore>(
+  options: DemoOptions & { recordedAt?: string; store?: S } = {},
+): Promise<{ dir: string; store: S }> {
   const dir = await mkdtemp(join(tmpdir(), 'hippo-e2e-'));
-  const store = new FileStore(join(dir, 'store'));
+  const store = options.store ?? (new FileStore(join(dir, 'store')) as unknown as S);
   const files = await writeDemoData(join(dir, 'vendor'), options);
   const recordedAt = options.recordedAt ?? new Date(Date.now() - 1000).toISOString();
   await withDuckDB({}, async (c) => {
@@ -32,4 +36,35 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+let ownMoto: Promise<string> | undefined;
+
+/**
+ * The S3 endpoint for tests: \`npm test\` starts a moto server and passes S3_ENDPOINT; a test
+ * file run alone starts its own (stopped when the process ends). Never a skip.
+ */
+export function s3Endpoint(): Promise<string> {
+  if (process.env.S3_ENDPOINT) return Promise.resolve(process.env.S3_ENDPOINT);
+  ownMoto ??= (async () => {
+    const port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), 'hippo-moto-'));
+    const { endpoint, pid } = await s3Up({ port, dir, quiet: true });
+    let stopped = false;
+    process.once('beforeExit', () => {
+      void s3Down({ port, dir, quiet: true })
+        .then(() => rm(dir, { recursive: true, force: true }))
+        .then(() => (stopped = true));
+    });
+    // If the process ends another way (a crash, process.exit), still leave no server behind.
+    process.once('exit', () => {
+      if (!stopped) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch { /* gone */ }
+      }
+    });
+    return endpoint;
+  })();
+  return ownMoto;
 }

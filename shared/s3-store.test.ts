@@ -9,34 +9,13 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort, s3Down, s3Up } from '../scripts/s3.mjs';
+import { s3Endpoint } from '../local/test-helpers.ts';
 import { ConfigError, HippoError, PreconditionFailedError } from './errors.ts';
 import { objectStoreContract } from './object-store.contract.ts';
 import { S3Store, type S3StoreOptions } from './s3-store.ts';
 import { openStore } from './store.ts';
 
-const endpoint = process.env.S3_ENDPOINT || (await startOwnMoto());
-
-async function startOwnMoto(): Promise<string> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'hippo-moto-'));
-  const { endpoint, pid } = await s3Up({ port, dir, quiet: true });
-  let stopped = false;
-  process.once('beforeExit', () => {
-    void s3Down({ port, dir, quiet: true })
-      .then(() => rm(dir, { recursive: true, force: true }))
-      .then(() => (stopped = true));
-  });
-  // If the process ends another way (a crash, process.exit), still leave no server behind.
-  process.once('exit', () => {
-    if (!stopped) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch { /* gone */ }
-    }
-  });
-  return endpoint;
-}
+const endpoint = await s3Endpoint();
 
 /** One bucket for this process, one prefix a test: tests never see each other's objects. */
 const bucket = `hippo-test-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -21,6 +21,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, HippoError, NotFoundError, PreconditionFailedError, TransientError } from './errors.ts';
+
+// The pinned SDK supports Node 20 (this project's runtime); its notice that *later* releases
+// will need Node 22 would otherwise be printed by every function process.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import type { ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
 
 export interface S3StoreOptions {

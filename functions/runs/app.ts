@@ -109,7 +109,13 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
     return c.json({ runs: runs.map(view) });
   });
 
-  app.get('/runs/:id', async (c) => c.json(view(await ledger.mustGet(c.req.param('id')))));
+  app.get('/runs/:id', async (c) => {
+    const run = view(await ledger.mustGet(c.req.param('id')));
+    // Where the store can sign URLs (S3), a succeeded run also offers its Arrow result
+    // straight from the store: large downloads skip this function.
+    const download = run.status === 'succeeded' && run.result ? await deps.store.presign?.(run.result.key) : undefined;
+    return c.json(download ? { ...run, links: { ...run.links, download } } : run);
+  });
 
   app.delete('/runs/:id', async (c) => c.json(view(await coordinator.cancel(c.req.param('id')))));
 

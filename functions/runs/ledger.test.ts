@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
 import { FileStore } from '../../shared/file-store.ts';
+import { S3Store } from '../../shared/s3-store.ts';
+import { s3Endpoint } from '../../local/test-helpers.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Ledger } from './ledger.ts';
 import type { Run } from './run.ts';
@@ -19,6 +22,13 @@ const stores: { name: string; open: () => Promise<{ store: ObjectStore; close: (
     open: async () => {
       const dir = await mkdtemp(join(tmpdir(), 'hippo-ledger-'));
       return { store: new FileStore(dir), close: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 's3 (moto)',
+    open: async () => {
+      const store = new S3Store(`s3://hippo-ledger/${randomUUID()}`, { endpoint: await s3Endpoint() });
+      return { store, close: async () => store.destroy() };
     },
   },
 ];
