@@ -5,6 +5,7 @@ import { withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { freePort, s3Down, s3Up } from '../scripts/s3.mjs';
+import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
 
@@ -67,4 +68,36 @@ export function s3Endpoint(): Promise<string> {
     return endpoint;
   })();
   return ownMoto;
+}
+
+let ownKafka: Promise<string> | undefined;
+
+/**
+ * Kafka bootstrap servers for tests: \`npm test\` starts a broker and passes KAFKA_BROKERS; a
+ * test file run alone starts its own on free ports (stopped when the process ends). Each
+ * test uses its own topic and groups, so tests sharing one broker do not meet.
+ */
+export function kafkaBrokers(): Promise<string> {
+  if (process.env.KAFKA_BROKERS) return Promise.resolve(process.env.KAFKA_BROKERS);
+  ownKafka ??= (async () => {
+    const port = await kafkaFreePort();
+    const controllerPort = await kafkaFreePort();
+    const dir = await mkdtemp(join(tmpdir(), 'hippo-kafka-'));
+    const { brokers, pid } = await kafkaUp({ port, controllerPort, dir, quiet: true });
+    let stopped = false;
+    process.once('beforeExit', () => {
+      void kafkaDown({ port, controllerPort, dir, quiet: true })
+        .then(() => rm(dir, { recursive: true, force: true }))
+        .then(() => (stopped = true));
+    });
+    process.once('exit', () => {
+      if (!stopped) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch { /* gone */ }
+      }
+    });
+    return brokers;
+  })();
+  return ownKafka;
 }
