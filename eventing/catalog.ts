@@ -185,3 +185,17 @@ export function stepRequestedEvent(source: string, req: StepRequested): HippoEve
     attempt: String(req.attempt),
   });
 }
+
+/**
+ * Why an event is not one Hippo can act on (unknown type, or data the catalog rejects), or
+ * undefined when it is fine. The Kafka bus's validator dead-letters such records.
+ */
+export function malformedReason(event: HippoEvent): string | undefined {
+  if (!Object.hasOwn(dataSchemas, event.type)) return `unknown event type ${event.type}`;
+  try {
+    parseData(event, dataSchemas[event.type as EventType]);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

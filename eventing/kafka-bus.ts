@@ -82,7 +82,6 @@ export class KafkaBus implements Bus {
   }
 
   async publish(event: HippoEvent): Promise<void> {
-    if (this.closed) throw new Error('bus is closed');
     await this.start();
     const m = CloudEventsKafka.binary(event as CloudEventV1<unknown>);
     const key = event.partitionkey ?? event.runid ?? event.id;
@@ -184,11 +183,16 @@ export class KafkaBus implements Bus {
     await consumer.run({ partitionsConsumedConcurrently: this.options.partitions, eachMessage: async ({ partition, message }) => fn(message, partition) });
   }
 
+  /**
+   * Stops consuming at once (what is in flight is not committed: it is delivered again after
+   * a restart), lets in-flight handlers finish — they may still publish replies — then
+   * disconnects the producer.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.allSettled([...this.inflight]);
     this.closed = true;
     await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
+    await Promise.allSettled([...this.inflight]);
     await this.producer.disconnect().catch(() => {});
   }
 }

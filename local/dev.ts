@@ -8,6 +8,9 @@ import type { ObjectStore } from '../shared/object-store.ts';
 import { Dispatcher } from '../eventing/dispatcher.ts';
 import { createIngress } from '../eventing/ingress.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
+import { KafkaBus } from '../eventing/kafka-bus.ts';
+import type { Bus } from '../eventing/bus.ts';
+import { malformedReason } from '../eventing/catalog.ts';
 import { triggerTable } from '../eventing/triggers.ts';
 import { services } from '../functions/specs.ts';
 import { ProcessRunner } from './runner.ts';
@@ -41,7 +44,12 @@ export interface LocalPlatform {
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const { config } = options;
   const log = options.log ?? silentLogger;
-  const bus = new MemoryBus(log);
+  // Kafka when KAFKA_BROKERS is set (the same wire format and delivery as a cluster), else in memory.
+  const kafka = config.KAFKA_BROKERS
+    ? new KafkaBus({ brokers: config.KAFKA_BROKERS.split(','), topic: config.HIPPO_TOPIC, validate: malformedReason, log })
+    : undefined;
+  const bus: Bus = kafka ?? new MemoryBus(log);
+  await kafka?.startValidator();
   const brokerPort = options.brokerPort || (await freePort());
   const brokerUrl = `http://127.0.0.1:${brokerPort}`;
   const runsUrl = `http://127.0.0.1:${options.port}`;

@@ -42,7 +42,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms
 let ownMoto: Promise<string> | undefined;
 
 /**
- * The S3 endpoint for tests: \`npm test\` starts a moto server and passes S3_ENDPOINT; a test
+ * The S3 endpoint for tests: `npm test` starts a moto server and passes S3_ENDPOINT; a test
  * file run alone starts its own (stopped when the process ends). Never a skip.
  */
 export function s3Endpoint(): Promise<string> {
@@ -73,12 +73,12 @@ export function s3Endpoint(): Promise<string> {
 let ownKafka: Promise<string> | undefined;
 
 /**
- * Kafka bootstrap servers for tests: \`npm test\` starts a broker and passes KAFKA_BROKERS; a
+ * Kafka bootstrap servers for tests: `npm test` starts a broker and passes HIPPO_TEST_KAFKA_BROKERS; a
  * test file run alone starts its own on free ports (stopped when the process ends). Each
  * test uses its own topic and groups, so tests sharing one broker do not meet.
  */
 export function kafkaBrokers(): Promise<string> {
-  if (process.env.KAFKA_BROKERS) return Promise.resolve(process.env.KAFKA_BROKERS);
+  if (process.env.HIPPO_TEST_KAFKA_BROKERS) return Promise.resolve(process.env.HIPPO_TEST_KAFKA_BROKERS);
   ownKafka ??= (async () => {
     const port = await kafkaFreePort();
     const controllerPort = await kafkaFreePort();

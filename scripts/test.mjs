@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, s3Down, s3Up } from './s3.mjs';
+import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from './kafka.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -66,6 +67,30 @@ async function stopMoto() {
   await rm(server.dir, { recursive: true, force: true });
 }
 
+/**
+ * This run's own Kafka broker (free ports, a temp folder), for the tests of the Kafka code
+ * paths: its address goes to the test processes as HIPPO_TEST_KAFKA_BROKERS (not
+ * KAFKA_BROKERS, which would switch every platform a test starts onto it). Each test uses
+ * its own topic.
+ */
+let kafka = null;
+
+async function startKafka() {
+  kafka = { port: await kafkaFreePort(), controllerPort: await kafkaFreePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-test-kafka-')), pid: 0 };
+  const up = await kafkaUp({ ...kafka, quiet: true });
+  kafka.pid = up.pid;
+  return up;
+}
+
+async function stopKafka() {
+  const broker = kafka;
+  kafka = null;
+  if (!broker) return;
+  await kafkaDown({ port: broker.port, controllerPort: broker.controllerPort, dir: broker.dir, quiet: true })
+    .catch((e) => process.stdout.write(`# kafka: stopping the broker failed: ${e.message}\n`));
+  await rm(broker.dir, { recursive: true, force: true });
+}
+
 // Ctrl-C, or a CI timeout: stop the test processes, and moto, which runs detached in its own
 // process group, before going.
 for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
@@ -75,6 +100,10 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
       try { process.kill(-moto.pid, 'SIGKILL'); } catch { /* gone */ }
     }
     if (moto) rmSync(moto.dir, { recursive: true, force: true });
+    if (kafka?.pid) {
+      try { process.kill(kafka.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (kafka) rmSync(kafka.dir, { recursive: true, force: true });
     process.exit(128 + number);
   });
 }
@@ -86,6 +115,8 @@ let fileCount = 0;
 async function runAll() {
   // moto starts (~1 s) while tsc runs.
   const motoUp = process.env.S3_ENDPOINT ? null : startMoto().then((up) => ({ up }), (error) => ({ error }));
+  // Kafka (~3 s, plus a first-time jar download) too.
+  const kafkaStarted = process.env.HIPPO_TEST_KAFKA_BROKERS ? null : startKafka().then((up) => ({ up }), (error) => ({ error }));
   const testEnv = {};
 
   if (!skipTypecheck) {
@@ -103,6 +134,18 @@ async function runAll() {
     } else {
       failed++; // the S3 tests cannot run against a real S3 API: a failure, never a skip
       process.stdout.write(`# s3: FAILED to start moto: ${error?.message ?? error}\n`);
+    }
+  }
+
+  if (!kafkaStarted) process.stdout.write(`# kafka: HIPPO_TEST_KAFKA_BROKERS=${process.env.HIPPO_TEST_KAFKA_BROKERS} (from the environment)\n`);
+  else {
+    const { up, error } = await kafkaStarted;
+    if (up) {
+      testEnv.HIPPO_TEST_KAFKA_BROKERS = up.brokers;
+      process.stdout.write(`# kafka: broker at ${up.brokers} (ready in ${((up.startMs ?? 0) / 1000).toFixed(1)} s${up.fetchMs ? `, jars fetched in ${(up.fetchMs / 1000).toFixed(1)} s` : ''})\n`);
+    } else {
+      failed++; // the Kafka tests cannot run against a real broker: a failure, never a skip
+      process.stdout.write(`# kafka: FAILED to start a broker: ${error?.message ?? error}\n`);
     }
   }
 
@@ -139,7 +182,7 @@ try {
   failed++;
   process.stdout.write(`# test runner error: ${e?.stack ?? e}\n`);
 } finally {
-  await stopMoto();
+  await Promise.all([stopMoto(), stopKafka()]);
 }
 
 process.stdout.write(`# ${fileCount} test files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
