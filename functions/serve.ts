@@ -12,7 +12,8 @@ export function serveFunction(app: Hono, options: { port: number; name: string; 
   const started = performance.now();
   const server = serve({ fetch: app.fetch, port: options.port, hostname: '127.0.0.1' }, (info) => {
     options.log.info('ready', { fn: options.name, port: info.port, startMs: Math.round(performance.now() - started), uptimeMs: Math.round(process.uptime() * 1000) });
-    process.send?.({ ready: true, port: info.port });
+    // The parent may be gone already (killed while this one started): then there is no one to tell.
+    if (process.connected) process.send?.({ ready: true, port: info.port });
   });
   let stopping = false;
   const stop = (why: string) => {
