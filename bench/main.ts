@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { benchPit, type PitResult } from './pit.ts';
 import { PIT_QUICK_SCALE, PIT_SCALE } from './pit-data.ts';
+import { benchEvents } from './events.ts';
 import { benchTranscripts, TRANSCRIPT_QUICK_SCALE, TRANSCRIPT_SCALE } from './transcripts.ts';
 
 /**
@@ -28,6 +29,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const started = Date.now();
 const pit: PitResult = await benchPit({ scale: opts.quick ? PIT_QUICK_SCALE : PIT_SCALE, reps, root, log });
+const events = await benchEvents({ events: opts.quick ? 300 : 3000, concurrency: 32, log });
 const transcripts = await benchTranscripts({ scale: opts.quick ? TRANSCRIPT_QUICK_SCALE : TRANSCRIPT_SCALE, reps, root, log });
 
 const results = {
@@ -43,6 +45,7 @@ const results = {
   reps,
   pit,
   transcripts,
+  events,
   total_s: Math.round((Date.now() - started) / 1000),
 };
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -65,6 +68,22 @@ printTable([
     `${transcripts.ratio.toFixed(2)}×`,
     '',
   ],
+  [
+    'events: ingress → trigger → no-op fn → reply',
+    `${events.kafka.events} events, ${events.kafka.concurrency} at once`,
+    `${events.kafka.events_per_s.toFixed(0)} ev/s (Kafka)`,
+    `${events.memory.events_per_s.toFixed(0)} ev/s (memory bus)`,
+    `${(events.memory.events_per_s / events.kafka.events_per_s).toFixed(2)}×`,
+    '',
+  ],
+]);
+console.log('\nlatency added per hop, ms (p50 / p99):');
+printTable([
+  ['bus', 'ingress (POST → 202)', 'delivery (→ function)', 'reply (→ consumer)', 'end to end'],
+  ...(['memory', 'kafka'] as const).map((b) => {
+    const e = events[b];
+    return [b, `${e.ingress_p50} / ${e.ingress_p99}`, `${e.delivery_p50} / ${e.delivery_p99}`, `${e.reply_p50} / ${e.reply_p99}`, `${e.end_to_end_p50} / ${e.end_to_end_p99}`];
+  }),
 ]);
 console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal; pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
 

@@ -8,7 +8,7 @@ import type { HippoEvent } from '../shared/cloudevents.ts';
 import { ensureKcat } from '../scripts/kcat.mjs';
 import { kafkaBrokers } from '../local/test-helpers.ts';
 import { eventually } from '../local/test-helpers.ts';
-import { EventTypes, makeEvent } from './catalog.ts';
+import { EventTypes, makeEvent, malformedReason } from './catalog.ts';
 import { KafkaBus, OffsetTracker } from './kafka-bus.ts';
 
 /** The Kafka bus against a real broker: the wire format, groups, commits after handling, dead letters. */
@@ -83,7 +83,7 @@ test('a record produced by kcat in binary mode, and one in structured mode, arri
 
 test('malformed records never stall a partition; the validator dead-letters each once with its reason', async (ctx) => {
   const topic = `t-${randomUUID()}`;
-  const bus = newBus(ctx, topic, { partitions: 1, validate: (e) => (Object.values(EventTypes).includes(e.type as never) ? undefined : `unknown type ${e.type}`) });
+  const bus = newBus(ctx, topic, { partitions: 1, validate: malformedReason });
   const got: string[] = [];
   try {
     await bus.subscribe('a', async (e) => void got.push(e.id));
@@ -95,17 +95,19 @@ test('malformed records never stall a partition; the validator dead-letters each
       });
     await produce(['-k', 'x'], 'not a cloudevent at all');
     await produce(['-k', 'y', '-H', 'ce_specversion=1.0', '-H', 'ce_type=com.example.unknown', '-H', 'ce_source=/x', '-H', 'ce_id=u1'], '{}');
+    await produce(['-k', 'z', '-H', 'ce_specversion=1.0', '-H', `ce_type=${EventTypes.runRequested}`, '-H', 'ce_source=/x', '-H', 'ce_id=u2', '-H', 'content-type=application/json'], '{"params":{}}');
     const good = requested('run-1');
     await bus.publish(good);
     await eventually(async () => got.includes(good.id), 30_000, 'the good event behind the bad ones');
     const dead = await eventually(async () => {
       const recs = await kcatRecords(ctx, bus.deadLetterTopic).catch(() => []);
-      return recs.length >= 2 ? recs : undefined;
+      return recs.length >= 3 ? recs : undefined;
     }, 30_000, 'dead letters');
     const reasons = dead.map((r) => r.headers[r.headers.indexOf('hippo-dead-letter-reason') + 1]);
-    assert.is(dead.length, 2);
+    assert.is(dead.length, 3);
     assert.match(reasons.join('\n'), /not a CloudEvent/);
-    assert.match(reasons.join('\n'), /unknown type com\.example\.unknown/);
+    assert.match(reasons.join('\n'), /unknown event type com\.example\.unknown/);
+    assert.match(reasons.join('\n'), /event dev\.hippo\.run\.requested u2 has invalid data/);
   } finally {
     await bus.close();
   }
