@@ -114,7 +114,7 @@ export async function benchEvents(options: { events: number; concurrency: number
   try {
     const { brokers } = await kafkaUp(kafka);
     options.log(`events: ${options.events} through Kafka at ${brokers}…`);
-    const bus = new KafkaBus({ brokers: [brokers], topic: `bench-${randomUUID()}`, groupPrefix: 'bench.' });
+    const bus = new KafkaBus({ brokers: [brokers], topic: `bench-${randomUUID()}` });
     const viaKafka = await measure(bus, options.events, options.concurrency);
     return { memory, kafka: viaKafka };
   } finally {

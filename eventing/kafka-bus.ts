@@ -21,7 +21,11 @@ export interface KafkaBusOptions {
   topic: string;
   /** Partitions of the topic when Hippo creates it. */
   partitions?: number;
-  /** Prefix of the consumer group ids (`<prefix><group>`). */
+  /**
+   * Prefix of the consumer group ids (`<prefix><group>`). Default `<topic>.`: two platforms on
+   * one broker with different topics must never share a group (a group's members would split
+   * partitions of topics they do not read, and stall).
+   */
   groupPrefix?: string;
   /** Handlers running at once per group, across its partitions (then the group pauses). */
   maxInFlight?: number;
@@ -31,7 +35,7 @@ export interface KafkaBusOptions {
   log?: Logger;
 }
 
-export const kafkaBusDefaults = { partitions: 6, groupPrefix: 'hippo.', maxInFlight: 64, clientId: 'hippo' };
+export const kafkaBusDefaults = { partitions: 6, maxInFlight: 64, clientId: 'hippo' };
 
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
@@ -39,12 +43,12 @@ export class KafkaBus implements Bus {
   private readonly consumers: Consumer[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private readonly log: Logger;
-  private readonly options: KafkaBusOptions & typeof kafkaBusDefaults;
+  private readonly options: KafkaBusOptions & typeof kafkaBusDefaults & { groupPrefix: string };
   private started?: Promise<void>;
   private closed = false;
 
   constructor(options: KafkaBusOptions) {
-    this.options = { ...kafkaBusDefaults, ...options };
+    this.options = { ...kafkaBusDefaults, groupPrefix: `${options.topic}.`, ...options };
     this.log = options.log ?? silentLogger;
     this.kafka = new Kafka({
       clientId: this.options.clientId,

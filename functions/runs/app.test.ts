@@ -258,4 +258,18 @@ test('the broker refusing the first dispatch fails the run instead of leaving it
   assert.is(body.error.code, 'dispatch_failed');
 });
 
+test('a broker down while a step.completed is handled: 503 for redelivery, and the redelivery sends the next step', async ({ store }) => {
+  const emitted: HippoEvent[] = [];
+  let brokerUp = true;
+  const app = createApp({ store, emit: async (e) => { if (!brokerUp) throw new Error('broker down'); emitted.push(e); }, stepTimeoutSeconds: 60 });
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'blip' });
+  const done = completion(emitted[0]!.data as StepRequested);
+  brokerUp = false;
+  assert.is((await post(app, done)).status, 503, 'not acknowledged: the broker delivers it again');
+  assert.is((await getRun(app, 'blip')).status, 'running', 'the run is not failed for a broker blip');
+  brokerUp = true;
+  assert.is((await post(app, done)).status, 202);
+  assert.equal(emitted.filter((e) => e.step === 'export').length, 1, 'the next step goes out on the redelivery');
+});
+
 test.run();

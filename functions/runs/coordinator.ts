@@ -9,7 +9,7 @@ import {
 } from '../../eventing/catalog.ts';
 import type { Emit } from '../../eventing/bus.ts';
 import type { HippoEvent } from '../../shared/cloudevents.ts';
-import { ConflictError, ValidationError } from '../../shared/errors.ts';
+import { ConflictError, TransientError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { keys } from '../../shared/object-store.ts';
@@ -112,7 +112,7 @@ export class Coordinator {
       const a = s.attempts.find((x) => x.attempt === d.attempt) ?? s.attempts.at(-1);
       if (a) Object.assign(a, { status: 'succeeded', finishedAt: at });
       return this.advance(run) ?? [];
-    });
+    }, 'redeliver');
     // A redelivered completion may mean the first delivery's follow-up events were lost
     // (runs died after writing the ledger, before emitting): send them again. Steps are
     // idempotent (deterministic output keys), so a duplicate dispatch is harmless.
@@ -235,8 +235,14 @@ export class Coordinator {
   /**
    * One ledger transition: `change` mutates the run and returns the events to send, or
    * undefined for "nothing to do". Events are sent after the write succeeded.
+   *
+   * If the broker does not take them: a transition caused by a delivered event
+   * (`redeliver`) answers 503, so the broker delivers that event again — the repeat finds the
+   * ledger already changed and re-sends the follow-up events (a broker that is down for a
+   * moment, or a restart, must not fail runs). Otherwise (a submit) the run fails at once:
+   * no step will run, and the run must not wait forever.
    */
-  private async transition(id: string, change: (run: Run) => HippoEvent[] | undefined): Promise<Run> {
+  private async transition(id: string, change: (run: Run) => HippoEvent[] | undefined, onEmitFailure: 'fail' | 'redeliver' = 'fail'): Promise<Run> {
     let events: HippoEvent[] = [];
     const { run, changed } = await this.deps.ledger.update(id, (r) => {
       const out = change(r);
@@ -247,7 +253,10 @@ export class Coordinator {
     try {
       for (const e of events) await this.deps.emit(e);
     } catch (err) {
-      // The broker refused: no step will run, so the run must not wait forever.
+      if (onEmitFailure === 'redeliver') {
+        this.log.warn('could not emit; asking for redelivery', { runid: id, err });
+        throw new TransientError(`the broker did not accept run ${id}'s events: ${(err as Error).message}`, err);
+      }
       this.log.error('could not emit; failing the run', { runid: id, err });
       const failed = await this.deps.ledger.update(id, (r) => {
         if (TERMINAL.has(r.status)) return false;
