@@ -34,11 +34,19 @@ async function findTests(dir) {
 /** Running test processes, stopped with this one on a signal. */
 const children = new Set();
 
+/** A test file that runs longer than this is killed and counts as failed: CI never hangs. */
+const FILE_TIMEOUT_MS = Number(process.env.HIPPO_TEST_FILE_TIMEOUT ?? 600) * 1000;
+
 function run(cmd, argv, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, NODE_DISABLE_COLORS: '1', ...env } });
     children.add(child);
     let output = '';
+    const timer = setTimeout(() => {
+      output += `\n# killed after ${FILE_TIMEOUT_MS / 1000} s (HIPPO_TEST_FILE_TIMEOUT)\n`;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', () => clearTimeout(timer));
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code, signal) => {
