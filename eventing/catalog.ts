@@ -89,7 +89,13 @@ export const stepCompletedSchema = z.object({
 });
 export type StepCompleted = z.infer<typeof stepCompletedSchema>;
 
-export const stepErrorSchema = z.object({ code: z.string(), message: z.string(), retriable: z.boolean().default(false) });
+export const stepErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retriable: z.boolean().default(false),
+  /** The dead-letter sink's decision: run the step again at this memory tier (DESIGN §10). */
+  nextTier: z.number().int().min(0).optional(),
+});
 
 export const stepFailedSchema = z.object({
   runId: z.string(),

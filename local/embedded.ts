@@ -63,7 +63,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const apps: Record<string, Hono> = {
     runs,
     ingest: createIngest({ store: options.store, log }),
-    retry: createRetry({ log }),
+    retry: createRetry({ log, tiers: options.config.HIPPO_TIERS.length }),
   };
   const stepApps: Record<StepName, (deps: StepDeps) => Hono> = {
     'delisting-adjust': createDelistingAdjust,

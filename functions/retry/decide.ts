@@ -44,3 +44,13 @@ export function describeFailure(event: HippoEvent): FailedDelivery {
 export function stepOf(data: StepRequested): Pick<StepRequested, 'runId' | 'stepId' | 'attempt' | 'tier'> {
   return { runId: data.runId, stepId: data.stepId, attempt: data.attempt, tier: data.tier };
 }
+
+/**
+ * The memory tier to try next (DESIGN §10): out of memory (507), a bad gateway (502, a worker
+ * that fell over mid-answer) or no answer at all (the process died, or the delivery timed
+ * out) moves the step one tier up; anything else, or the top tier, does not.
+ */
+export function nextTier(failure: FailedDelivery, tier: number, tiers: number): number | undefined {
+  const escalate = failure.status === 507 || failure.status === 502 || failure.status === undefined;
+  return escalate && tier + 1 < tiers ? tier + 1 : undefined;
+}

@@ -258,6 +258,27 @@ test('the broker refusing the first dispatch fails the run instead of leaving it
   assert.is(body.error.code, 'dispatch_failed');
 });
 
+test('a step.failed with nextTier: the attempt is recorded failed and the step runs again one tier up', async ({ app, emitted }) => {
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'oom' });
+  const first = emitted[0]!.data as StepRequested;
+  const failed = makeEvent(EventTypes.stepFailed, '/hippo/retry', {
+    runId: 'oom', stepId: first.stepId, attempt: 1, tier: 0,
+    error: { code: 'out_of_memory', message: 'Out of Memory Error', retriable: true, nextTier: 1 },
+  }, { runid: 'oom' });
+  assert.is((await post(app, failed)).status, 202);
+  assert.is((await post(app, failed)).status, 202, 'a redelivery of the same report is stale');
+  const again = emitted.filter((e) => e.type === EventTypes.stepRequested && e.stepid === first.stepId);
+  assert.is(again.length, 2);
+  const second = again[1]!.data as StepRequested;
+  assert.equal([second.attempt, second.tier], [2, 1]);
+  let run = await getRun(app, 'oom');
+  assert.is(run.status, 'running');
+  assert.equal(run.steps[first.stepId]!.attempts.map((a) => [a.attempt, a.tier, a.status, a.error?.code]), [[1, 0, 'failed', 'out_of_memory'], [2, 1, 'dispatched', undefined]]);
+  await post(app, completion(second, 2));
+  run = await getRun(app, 'oom');
+  assert.equal(run.steps[first.stepId]!.attempts.map((a) => [a.tier, a.status]), [[0, 'failed'], [1, 'succeeded']]);
+});
+
 test('a broker down while a step.completed is handled: 503 for redelivery, and the redelivery sends the next step', async ({ store }) => {
   const emitted: HippoEvent[] = [];
   let brokerUp = true;

@@ -128,15 +128,23 @@ export class Coordinator {
       if (!s || s.status === 'succeeded' || s.status === 'failed' || TERMINAL.has(run.status)) return undefined;
       // A failure report from an attempt that was superseded (re-dispatched) is stale.
       if (d.attempt < s.attempt) return undefined;
-      const at = this.now().toISOString();
+      const now = this.now();
+      const at = now.toISOString();
       const error = { code: d.error.code, message: d.error.message };
+      if (d.error.nextTier !== undefined) {
+        // The dead-letter sink's decision (out of memory, or the worker died): this attempt
+        // failed; the next runs one memory tier up. Both stay in the step's attempts.
+        const a = s.attempts.find((x) => x.attempt === d.attempt) ?? s.attempts.at(-1);
+        if (a) Object.assign(a, { status: 'failed', finishedAt: at, error });
+        return [this.dispatch(run, d.stepId, s, s.attempt + 1, d.error.nextTier, now)];
+      }
       s.status = 'failed';
       s.finishedAt = at;
       s.error = error;
       const a = s.attempts.find((x) => x.attempt === d.attempt) ?? s.attempts.at(-1);
       if (a) Object.assign(a, { status: 'failed', finishedAt: at, error });
       return this.finish(run, 'failed', { ...error, step: s.step, stepId: d.stepId });
-    });
+    }, 'redeliver');
   }
 
   /** Cancels a queued or running run; cancelling a cancelled run is a no-op, a finished one a 409. */
