@@ -9,6 +9,7 @@ import { quoteLiteral, withConnection, withDuckDB, type DuckDBOptions } from '..
 import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
+import { faultFor, inject, type ChaosRule } from './chaos.ts';
 import type { Logger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import {
@@ -37,6 +38,8 @@ export interface StepDeps {
   log?: Logger;
   /** This process's tier, reported in replies. */
   tier?: number;
+  /** Fault drills (HIPPO_CHAOS); none by default. */
+  chaos?: readonly ChaosRule[];
 }
 
 export interface StepContext {
@@ -92,6 +95,11 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
     }
     const req = parseData(event, stepRequestedSchema);
     const params = spec.parseParams(req.params);
+    const fault = faultFor(deps.chaos ?? [], spec.name, req.attempt);
+    if (fault) {
+      log.warn('HIPPO_CHAOS: injecting a fault', { fault, runid: req.runId, stepid: req.stepId, attempt: req.attempt });
+      await inject(fault);
+    }
     const started = performance.now();
     const tempDir = await mkdtemp(join(deps.tempRoot ?? tmpdir(), `hippo-${spec.name}-`));
     try {

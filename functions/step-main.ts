@@ -5,6 +5,7 @@ import { createLogger } from '../shared/log.ts';
 import { openStore } from '../shared/store.ts';
 import type { StepDeps } from './step-app.ts';
 import { serveFunction } from './serve.ts';
+import { parseChaos } from './chaos.ts';
 
 /**
  * What every step's `main.ts` does with its Config: open the store, size DuckDB to the
@@ -18,6 +19,7 @@ export function runStepMain(name: string, createApp: (deps: StepDeps) => Hono, c
     duckdb: { memoryLimitBytes: Math.floor(tierBytes * DUCKDB_MEMORY_SHARE) },
     log,
     tier: config.HIPPO_TIER,
+    chaos: parseChaos(config.HIPPO_CHAOS),
   });
   serveFunction(app, { port: config.PORT, name, log });
 }

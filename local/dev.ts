@@ -8,6 +8,7 @@ import type { ObjectStore } from '../shared/object-store.ts';
 import { Dispatcher } from '../eventing/dispatcher.ts';
 import { createIngress } from '../eventing/ingress.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
+import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 import { KafkaBus } from '../eventing/kafka-bus.ts';
 import type { Bus } from '../eventing/bus.ts';
 import { malformedReason } from '../eventing/catalog.ts';
@@ -72,7 +73,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
       HIPPO_TOKEN: config.HIPPO_TOKEN,
       K_SINK: brokerUrl,
+      HIPPO_CHAOS: config.HIPPO_CHAOS,
     },
+    // Each tier's process gets the tier's memory: DuckDB ~60 % (memory_limit), Node's heap
+    // most of the rest — a step that outgrows it dies, as a container over its limit would.
+    nodeArgs: (s) =>
+      s.tier === undefined ? [] : [`--max-old-space-size=${Math.max(64, Math.floor(((config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!) * (1 - DUCKDB_MEMORY_SHARE) * 0.8) / 1024 ** 2))}`],
     serviceEnv: (s): Record<string, string> =>
       s.name === 'runs' ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` } : {},
   });

@@ -22,6 +22,8 @@ export interface RunnerOptions {
   idleMs: number;
   /** Requests one local instance takes at once, as a multiple of the spec's `concurrency` (one instance stands for many pods). */
   concurrencyScale?: number;
+  /** Extra Node options per service (e.g. a tier's heap limit). */
+  nodeArgs?: (s: ServiceSpec) => string[];
   /** How long a process may take to become ready. */
   startTimeoutMs?: number;
   log?: Logger;
@@ -136,7 +138,7 @@ export class ProcessRunner {
       ...(spec.tier !== undefined ? { HIPPO_TIER: String(spec.tier) } : {}),
       ...this.options.serviceEnv?.(spec),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.fn.entry], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs?.(spec) ?? []), '--import', 'tsx', spec.fn.entry], {
       cwd: this.options.root,
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -172,7 +174,7 @@ export class ProcessRunner {
           if (!inst.expectedExit) {
             inst.restarts++;
             // A Node heap OOM aborts (134); the kernel's OOM killer sends SIGKILL.
-            if (signal === 'SIGKILL' || code === 134) inst.oomKills++;
+            if (signal === 'SIGKILL' || signal === 'SIGABRT' || code === 134) inst.oomKills++;
             this.log.warn('service died', { service: spec.name, pid: child.pid, code, signal });
             if (spec.fn.minScale > 0 && !this.stopped) setTimeout(() => void this.ensure(spec.name).catch(() => {}), 500).unref();
           }

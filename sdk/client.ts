@@ -43,7 +43,15 @@ export interface RunView {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   asOf: string;
   params: Record<string, unknown>;
-  steps: Record<string, { step: string; status: string; attempt: number; tier: number; error?: { code: string; message: string } }>;
+  steps: Record<string, {
+    step: string;
+    status: string;
+    attempt: number;
+    tier: number;
+    error?: { code: string; message: string };
+    /** Every dispatch of the step: which memory tier, how it ended. */
+    attempts: { attempt: number; tier: number; status: string; error?: { code: string; message: string }; dispatchedAt: string; finishedAt?: string }[];
+  }>;
   result?: { rows: number; bytes: number; sha256: string };
   error?: { code: string; message: string; step?: string; stepId?: string };
 }
