@@ -30,5 +30,8 @@ export function serveFunction(app: Hono, options: { port: number; name: string; 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('disconnect', () => stop('parent gone'));
+  // Started by a parent that has died meanwhile (its 'disconnect' came before the listener
+  // above existed): nobody will ever send work here, so go too.
+  if (typeof process.send === 'function' && !process.connected) stop('parent gone before start');
   return server;
 }
