@@ -1,5 +1,5 @@
 import { Kafka as CloudEventsKafka, type CloudEventV1 } from 'cloudevents';
-import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import type { HippoEvent } from '../shared/cloudevents.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
@@ -89,35 +89,11 @@ export class KafkaBus implements Bus {
     await this.start();
     const m = CloudEventsKafka.binary(event as CloudEventV1<unknown>);
     const key = event.partitionkey ?? event.runid ?? event.id;
-    await new Promise<void>((resolve, reject) => {
-      this.outbox.push({ message: { key: String(key), value: bodyBuffer(m.body), headers: stringHeaders(m.headers) }, resolve, reject });
-      if (!this.sending) void this.flush();
+    await this.producer.send({
+      topic: this.options.topic,
+      acks: -1,
+      messages: [{ key: String(key), value: bodyBuffer(m.body), headers: stringHeaders(m.headers) }],
     });
-  }
-
-  /**
-   * Publishes go out in batches: one produce request in flight (the idempotent producer's
-   * ordering), and whatever arrived meanwhile goes in the next. Each publish resolves when
-   * its batch is acknowledged by all in-sync replicas.
-   */
-  private readonly outbox: { message: Message; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private sending = false;
-
-  private async flush(): Promise<void> {
-    this.sending = true;
-    try {
-      while (this.outbox.length) {
-        const batch = this.outbox.splice(0, 500);
-        try {
-          await this.producer.send({ topic: this.options.topic, acks: -1, messages: batch.map((b) => b.message) });
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.sending = false;
-    }
   }
 
   async subscribe(group: string, handler: Handler): Promise<void> {

@@ -47,6 +47,12 @@ function startDev(ctx: Ctx, brokers: string, topic: string, port: number): Child
   });
 }
 
+/** Resolves once the child has exited (also when it already had, by a code or a signal). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
 async function typesFor(ctx: Ctx, brokers: string, topic: string, key: string): Promise<string[]> {
   const { stdout } = await exec(ctx.kcat, ['-C', '-J', '-e', '-q', '-o', 'beginning', '-b', brokers, '-t', topic], { timeout: 30_000, maxBuffer: 1 << 26 });
   return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { key: string; headers: string[] })
@@ -69,12 +75,17 @@ test('the platform killed with SIGKILL mid-run and started again: the run comple
       return Object.values(run.steps).some((s) => s.step === 'pit-join' && s.status === 'dispatched');
     }, 60_000, 'a pit-join step in flight');
     dev.kill('SIGKILL');
-    await new Promise((r) => dev.once('exit', r));
+    await exited(dev);
     await eventually(async () => (await pidsMatching('functions/', `HIPPO_STORE=${ctx.store.url}`)).length === 0, 10_000, 'the functions went with it');
     assert.is((await hippo.status(id).catch((e: Error) => e)) instanceof Error, true, 'nothing answers');
 
     dev = startDev(ctx, brokers, topic, port);
-    const done = await eventually(async () => hippo.status(id).then((r) => (['succeeded', 'failed'].includes(r.status) ? r : undefined), () => undefined), 180_000, 'the run to end');
+    const second = dev;
+    const done = await eventually(async () => {
+      if (second.exitCode !== null || second.signalCode !== null) throw new Error(`the restarted platform exited (${second.exitCode ?? second.signalCode})`);
+      const r = await hippo.status(id).catch(() => undefined);
+      return r && ['succeeded', 'failed'].includes(r.status) ? r : undefined;
+    }, 180_000, 'the run to end');
     assert.is(done.status, 'succeeded', JSON.stringify(done.error));
     const types = await eventually(async () => {
       const t = await typesFor(ctx, brokers, topic, id);
@@ -89,7 +100,7 @@ test('the platform killed with SIGKILL mid-run and started again: the run comple
     assert.is(done.result!.sha256, twin.result!.sha256, 'byte-identical to the undisturbed run');
   } finally {
     dev.kill('SIGINT');
-    await new Promise((r) => (dev.exitCode !== null ? r(null) : dev.once('exit', r)));
+    await exited(dev);
   }
 });
 
