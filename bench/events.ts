@@ -12,7 +12,8 @@ import { Dispatcher } from '../eventing/dispatcher.ts';
 import { createIngress } from '../eventing/ingress.ts';
 import { KafkaBus } from '../eventing/kafka-bus.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
-import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { freePort } from '../scripts/processes.mjs';
 
 /**
  * The eventing path alone, memory bus vs Kafka: a CloudEvent POSTed to the broker ingress →
@@ -110,7 +111,7 @@ export async function benchEvents(options: { events: number; concurrency: number
   options.log(`events: ${options.events} through the memory bus…`);
   const memory = await measure(new MemoryBus(), options.events, options.concurrency);
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-kafka-'));
-  const kafka = { port: await kafkaFreePort(), controllerPort: await kafkaFreePort(), dir, quiet: true };
+  const kafka = { port: await freePort(), controllerPort: await freePort(), dir, quiet: true };
   try {
     const { brokers } = await kafkaUp(kafka);
     options.log(`events: ${options.events} through Kafka at ${brokers}…`);

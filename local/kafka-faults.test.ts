@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../shared/config.ts';
 import type { FileStore } from '../shared/file-store.ts';
-import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { ensureKcat } from '../scripts/kcat.mjs';
 import { Hippo } from '../sdk/index.ts';
 import { freePort, startLocalPlatform } from './dev.ts';
@@ -105,7 +105,7 @@ test('the platform killed with SIGKILL mid-run and started again: the run comple
 });
 
 test('Kafka stopped and started again during a run: the run completes, nothing lost', async (ctx) => {
-  const kafka = { port: await kafkaFreePort(), controllerPort: await kafkaFreePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-kafka-restart-')), quiet: true };
+  const kafka = { port: await freePort(), controllerPort: await freePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-kafka-restart-')), quiet: true };
   const { brokers } = await kafkaUp(kafka);
   const topic = `hippo-${randomUUID()}`;
   const platform = await startLocalPlatform({

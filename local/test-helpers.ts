@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { freePort, s3Down, s3Up } from '../scripts/s3.mjs';
-import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { s3Down, s3Up } from '../scripts/s3.mjs';
+import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { freePort } from '../scripts/processes.mjs';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
 
@@ -39,6 +40,30 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms
   }
 }
 
+/**
+ * Starts a service for this test process alone, once, and makes sure it ends with the
+ * process: stopped cleanly when the event loop drains, SIGKILLed (`killTarget`: a pid, or a
+ * negative process group) if the process ends another way (a crash, process.exit).
+ */
+async function ownService(name: string, up: (dir: string) => Promise<{ address: string; killTarget: number; down: () => Promise<unknown> }>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `hippo-${name}-`));
+  const { address, killTarget, down } = await up(dir);
+  let stopped = false;
+  process.once('beforeExit', () => {
+    void down()
+      .then(() => rm(dir, { recursive: true, force: true }))
+      .then(() => (stopped = true));
+  });
+  process.once('exit', () => {
+    if (!stopped) {
+      try {
+        process.kill(killTarget, 'SIGKILL');
+      } catch { /* gone */ }
+    }
+  });
+  return address;
+}
+
 let ownMoto: Promise<string> | undefined;
 
 /**
@@ -47,57 +72,29 @@ let ownMoto: Promise<string> | undefined;
  */
 export function s3Endpoint(): Promise<string> {
   if (process.env.S3_ENDPOINT) return Promise.resolve(process.env.S3_ENDPOINT);
-  ownMoto ??= (async () => {
+  ownMoto ??= ownService('moto', async (dir) => {
     const port = await freePort();
-    const dir = await mkdtemp(join(tmpdir(), 'hippo-moto-'));
     const { endpoint, pid } = await s3Up({ port, dir, quiet: true });
-    let stopped = false;
-    process.once('beforeExit', () => {
-      void s3Down({ port, dir, quiet: true })
-        .then(() => rm(dir, { recursive: true, force: true }))
-        .then(() => (stopped = true));
-    });
-    // If the process ends another way (a crash, process.exit), still leave no server behind.
-    process.once('exit', () => {
-      if (!stopped) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch { /* gone */ }
-      }
-    });
-    return endpoint;
-  })();
+    return { address: endpoint, killTarget: -pid, down: () => s3Down({ port, dir, quiet: true }) };
+  });
   return ownMoto;
 }
 
 let ownKafka: Promise<string> | undefined;
 
 /**
- * Kafka bootstrap servers for tests: `npm test` starts a broker and passes HIPPO_TEST_KAFKA_BROKERS; a
- * test file run alone starts its own on free ports (stopped when the process ends). Each
- * test uses its own topic and groups, so tests sharing one broker do not meet.
+ * Kafka bootstrap servers for tests: `npm test` starts a broker and passes
+ * HIPPO_TEST_KAFKA_BROKERS; a test file run alone starts its own on free ports (stopped when
+ * the process ends). Each test uses its own topic and groups, so tests sharing one broker do
+ * not meet.
  */
 export function kafkaBrokers(): Promise<string> {
   if (process.env.HIPPO_TEST_KAFKA_BROKERS) return Promise.resolve(process.env.HIPPO_TEST_KAFKA_BROKERS);
-  ownKafka ??= (async () => {
-    const port = await kafkaFreePort();
-    const controllerPort = await kafkaFreePort();
-    const dir = await mkdtemp(join(tmpdir(), 'hippo-kafka-'));
+  ownKafka ??= ownService('kafka', async (dir) => {
+    const port = await freePort();
+    const controllerPort = await freePort();
     const { brokers, pid } = await kafkaUp({ port, controllerPort, dir, quiet: true });
-    let stopped = false;
-    process.once('beforeExit', () => {
-      void kafkaDown({ port, controllerPort, dir, quiet: true })
-        .then(() => rm(dir, { recursive: true, force: true }))
-        .then(() => (stopped = true));
-    });
-    process.once('exit', () => {
-      if (!stopped) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch { /* gone */ }
-      }
-    });
-    return brokers;
-  })();
+    return { address: brokers, killTarget: pid, down: () => kafkaDown({ port, controllerPort, dir, quiet: true }) };
+  });
   return ownKafka;
 }

@@ -51,7 +51,6 @@ export declare const kafkaCacheDir: string;
 export declare const kafkaDefaults: Readonly<{ port: number; controllerPort: number; readyTimeoutMs: number; stopTimeoutMs: number }>;
 export declare function ensureKafkaJars(opts?: { quiet?: boolean }): Promise<{ libDir: string; fetchMs: number }>;
 export declare function probeKafka(port: number, timeoutMs?: number): Promise<Array<{ nodeId: number; host: string; port: number }>>;
-export declare function freePort(): Promise<number>;
 export declare function kafkaStatus(opts?: KafkaOptions): Promise<KafkaStatus>;
 export declare function kafkaUp(opts?: KafkaOptions): Promise<KafkaUpResult>;
 export declare function kafkaDown(opts?: KafkaOptions): Promise<KafkaDownResult>;

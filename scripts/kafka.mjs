@@ -14,10 +14,11 @@ import {
   closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync,
   statSync, writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isAlive, logTail, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = join(root, 'scripts', 'kafka');
@@ -25,14 +26,6 @@ export const kafkaCacheDir = join(root, '.cache', 'kafka');
 
 /** The line BrokerLifecycleManager logs once the broker is unfenced and serves clients. */
 const READY_LINE = 'Transitioning from RECOVERY to RUNNING';
-
-function portFromEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1–65535), got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const envPort = portFromEnv('KAFKA_PORT', 9092);
 
@@ -64,52 +57,6 @@ function options(opts = {}) {
 }
 
 const say = (o, msg) => { if (!o.quiet) process.stderr.write(`kafka: ${msg}\n`); };
-const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-
-// ---------------------------------------------------------------------------------------------
-// Locks: a directory made with mkdir (atomic), holding the owner's pid; a dead owner's lock is
-// taken over. Serialises two `up`s of one broker, and two jar fetches.
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
-  }
-  // A child of this very process that exited but is not reaped yet is a zombie: it is dead.
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-async function withLock(lockDir, timeoutMs, fn) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'owner'), String(process.pid));
-      break;
-    } catch (e) {
-      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EEXIST') throw e;
-      let owner = NaN;
-      try { owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8')); } catch { /* not written yet */ }
-      const young = (() => { try { return Date.now() - statSync(lockDir).mtimeMs < 5_000; } catch { return true; } })();
-      if ((Number.isInteger(owner) && owner > 0 && !isAlive(owner)) || (Number.isNaN(owner) && !young)) {
-        rmSync(lockDir, { recursive: true, force: true }); // its owner died holding it
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for lock ${lockDir} (held by pid ${owner})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockDir, { recursive: true, force: true });
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Jars
@@ -164,15 +111,6 @@ function run(cmd, args, opts = {}) {
       : e));
     child.on('close', (code) => resolveRun({ code: code ?? 1, output }));
   });
-}
-
-function tail(text, lines) {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** The last lines of a log, from byte `from` on (this start's part of an appended log). */
-function logTail(file, lines = 30, from = 0) {
-  try { return tail(readFileSync(file).subarray(from).toString('utf8'), lines) || '(empty)'; } catch { return '(no log)'; }
 }
 
 /** JVM flags for the short-lived admin tools: start fast, log only warnings. */
@@ -259,44 +197,12 @@ function answers(port) {
   });
 }
 
-/**
- * A TCP port that was free a moment ago (the OS picks it); for tests that must not touch a
- * developer's broker on 9092.
- * @example await kafkaUp({ port: await freePort(), controllerPort: await freePort(), dir });
- */
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // The broker process
 
-function readPidFile(o) {
-  try {
-    const info = JSON.parse(readFileSync(o.pidFile, 'utf8'));
-    return Number.isInteger(info.pid) ? info : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Whether pid is alive and is the broker of this directory, not a recycled pid. */
 function isOurBroker(pid, o) {
-  if (!isAlive(pid)) return false;
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes('kafka.Kafka') && argv.includes(o.props);
-  } catch {
-    return true; // no /proc (macOS): trust the pid file
-  }
+  return runsCommand(pid, (argv) => argv.includes('kafka.Kafka') && argv.includes(o.props));
 }
 
 /**
@@ -305,7 +211,7 @@ function isOurBroker(pid, o) {
  */
 export async function kafkaStatus(opts = {}) {
   const o = options(opts);
-  const info = readPidFile(o);
+  const info = readPidFile(o.pidFile);
   const running = info !== null && isOurBroker(info.pid, o);
   const port = running ? info.port : o.port;
   let serving = false;
@@ -332,7 +238,7 @@ export async function kafkaUp(opts = {}) {
   const o = options(opts);
   mkdirSync(o.dir, { recursive: true });
   return withLock(join(o.dir, 'up.lock'), o.readyTimeoutMs + 16 * 60_000, async () => {
-    const info = readPidFile(o);
+    const info = readPidFile(o.pidFile);
     if (info && isOurBroker(info.pid, o)) {
       // Running: either serving, or still starting after an `up` that was interrupted.
       const ready = await waitReady(info.pid, { ...o, port: info.port }, null, null);
@@ -411,7 +317,7 @@ async function waitReady(pid, o, logOffset, exited) {
   for (;;) {
     if (exit || !isAlive(pid)) {
       throw new Error(`the Kafka broker (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, 30, logOffset ?? 0)}`);
+        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset ?? 0 })}`);
     }
     if (!sawLine) {
       const fd = openSync(o.log, 'r');
@@ -435,7 +341,7 @@ async function waitReady(pid, o, logOffset, exited) {
     if (Date.now() - t0 > o.readyTimeoutMs) {
       throw new Error(`the Kafka broker (pid ${pid}) was not ready within ${seconds(o.readyTimeoutMs)} ` +
         `(${sawLine ? `log says RUNNING, but 127.0.0.1:${o.port}: ${lastError?.message}` : `no "${READY_LINE}" in the log`}); ` +
-        `last lines of ${o.log}:\n${logTail(o.log, 30, logOffset ?? 0)}`);
+        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset ?? 0 })}`);
     }
     await sleep(200);
   }
@@ -450,7 +356,7 @@ export async function kafkaDown(opts = {}) {
   const o = options(opts);
   if (!existsSync(o.dir)) return { stopped: false, killed: false, stopMs: 0 };
   return withLock(join(o.dir, 'up.lock'), o.readyTimeoutMs + 16 * 60_000, async () => {
-    const info = readPidFile(o);
+    const info = readPidFile(o.pidFile);
     if (!info || !isOurBroker(info.pid, o)) {
       rmSync(o.pidFile, { force: true });
       say(o, `not running (${o.dir})`);

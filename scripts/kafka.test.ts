@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Kafka, type KafkaMessage } from 'cloudevents';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createTopic, freePort, kafkaDown, kafkaStatus, kafkaUp, probeKafka, type KafkaOptions } from './kafka.mjs';
+import { freePort } from './processes.mjs';
+import { createTopic, kafkaDown, kafkaStatus, kafkaUp, probeKafka, type KafkaOptions } from './kafka.mjs';
 import { ensureKcat } from './kcat.mjs';
 
 interface Ctx {

@@ -6,12 +6,12 @@
 //   node scripts/kcat.mjs        prints the path of a runnable kcat
 import { spawnSync } from 'node:child_process';
 import {
-  accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync,
+  accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, renameSync,
   rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { delimiter, join, relative, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { withLock } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const kcatCacheDir = join(root, '.cache', 'kcat');
@@ -79,35 +79,6 @@ function libraryDirs(top) {
   };
   walk(top);
   return out;
-}
-
-async function withLock(lockDir, timeoutMs, fn) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'owner'), String(process.pid));
-      break;
-    } catch (e) {
-      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EEXIST') throw e;
-      let owner = NaN;
-      try { owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8')); } catch { /* not written yet */ }
-      let dead = false;
-      if (Number.isInteger(owner) && owner > 0) {
-        try { process.kill(owner, 0); } catch (k) { dead = /** @type {NodeJS.ErrnoException} */ (k).code === 'ESRCH'; }
-      } else {
-        try { dead = Date.now() - statSync(lockDir).mtimeMs > 5_000; } catch { /* just removed */ }
-      }
-      if (dead) { rmSync(lockDir, { recursive: true, force: true }); continue; }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lockDir} (held by pid ${owner})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockDir, { recursive: true, force: true });
-  }
 }
 
 /**

@@ -42,7 +42,6 @@ export interface S3Status {
 export declare const s3CacheDir: string;
 export declare const s3Defaults: Readonly<{ port: number; readyTimeoutMs: number; stopTimeoutMs: number }>;
 export declare function probeS3(endpoint: string, timeoutMs?: number): Promise<boolean>;
-export declare function freePort(): Promise<number>;
 export declare function s3Status(opts?: S3Options): Promise<S3Status>;
 export declare function s3Up(opts?: S3Options): Promise<S3UpResult>;
 export declare function s3Down(opts?: S3Options): Promise<S3DownResult>;

@@ -12,24 +12,17 @@
 // default port 5000, .cache/moto-<port>.pid and .cache/moto-<port>.log on any other (or in
 // another folder: `s3Up({ port, dir })`, as the tests do).
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isAlive, logTail, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const s3CacheDir = join(root, '.cache');
 
 const DEFAULT_PORT = 5000;
-
-function portFromEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1–65535), got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 /** Defaults for every function below; the port is read once from S3_PORT. */
 export const s3Defaults = Object.freeze({
@@ -58,68 +51,10 @@ function options(opts = {}) {
 }
 
 const say = (o, msg) => { if (!o.quiet) process.stderr.write(`s3: ${msg}\n`); };
-const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
-  }
-  // A child of this very process that exited but is not reaped yet is a zombie: it is dead.
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 /** Whether pid is alive and is a moto server on this port, not a recycled pid. */
 function isOurServer(pid, o) {
-  if (!isAlive(pid)) return false;
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => /moto_server$|moto\.server$/.test(a)) && argv.includes(String(o.port));
-  } catch {
-    return true; // no /proc (macOS): trust the pid file
-  }
-}
-
-function readPidFile(o) {
-  try {
-    const info = JSON.parse(readFileSync(o.pidFile, 'utf8'));
-    return Number.isInteger(info.pid) ? info : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A directory made with mkdir (atomic) holding the owner's pid: serialises two `up`s of one port. */
-async function withLock(lockDir, timeoutMs, fn) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'owner'), String(process.pid));
-      break;
-    } catch (e) {
-      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EEXIST') throw e;
-      let owner = NaN;
-      try { owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8')); } catch { /* not written yet */ }
-      const young = (() => { try { return Date.now() - statSync(lockDir).mtimeMs < 5_000; } catch { return true; } })();
-      if ((Number.isInteger(owner) && owner > 0 && !isAlive(owner)) || (Number.isNaN(owner) && !young)) {
-        rmSync(lockDir, { recursive: true, force: true }); // its owner died holding it
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for lock ${lockDir} (held by pid ${owner})`);
-      await sleep(100);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockDir, { recursive: true, force: true });
-  }
+  return runsCommand(pid, (argv) => argv.some((a) => /moto_server$|moto\.server$/.test(a)) && argv.includes(String(o.port)));
 }
 
 /** `moto_server` from PATH, else `python3 -m moto.server` (same flags). */
@@ -157,37 +92,12 @@ function portTaken(port) {
 }
 
 /**
- * A TCP port that was free a moment ago (the OS picks it); for tests that must not touch a
- * developer's moto on 5000.
- * @example const { endpoint } = await s3Up({ port: await freePort() });
- */
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function logTail(file, from = 0, lines = 20) {
-  try {
-    return readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n') || '(empty)';
-  } catch {
-    return '(no log)';
-  }
-}
-
-/**
  * Whether moto runs on the port (per its pid file), and whether it answers.
  * @example const { running, endpoint } = await s3Status();
  */
 export async function s3Status(opts = {}) {
   const o = options(opts);
-  const info = readPidFile(o);
+  const info = readPidFile(o.pidFile);
   const running = info !== null && isOurServer(info.pid, o);
   return { running, serving: running && (await probeS3(o.endpoint)), pid: running ? info.pid : null, endpoint: o.endpoint, log: o.log };
 }
@@ -201,7 +111,7 @@ export async function s3Up(opts = {}) {
   const o = options(opts);
   mkdirSync(o.dir, { recursive: true });
   return withLock(o.lock, o.readyTimeoutMs + 10_000, async () => {
-    const info = readPidFile(o);
+    const info = readPidFile(o.pidFile);
     if (info && isOurServer(info.pid, o)) {
       const ready = await waitReady(info.pid, o, 0, null);
       say(o, `already running at ${o.endpoint} (pid ${info.pid})`);
@@ -252,12 +162,12 @@ async function waitReady(pid, o, logOffset, exited) {
   for (;;) {
     if (exit || !isAlive(pid)) {
       throw new Error(`moto (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, logOffset)}`);
+        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
     }
     if (await probeS3(o.endpoint)) return { ms: Date.now() - t0 };
     if (Date.now() - t0 > o.readyTimeoutMs) {
       throw new Error(`moto (pid ${pid}) did not answer at ${o.endpoint} within ${seconds(o.readyTimeoutMs)}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, logOffset)}`);
+        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
     }
     await sleep(100);
   }
@@ -280,7 +190,7 @@ export async function s3Down(opts = {}) {
   const o = options(opts);
   if (!existsSync(o.dir)) return { stopped: false, killed: false, stopMs: 0 };
   return withLock(o.lock, o.readyTimeoutMs + 10_000, async () => {
-    const info = readPidFile(o);
+    const info = readPidFile(o.pidFile);
     if (!info || !isOurServer(info.pid, o)) {
       rmSync(o.pidFile, { force: true });
       say(o, `not running on port ${o.port}`);

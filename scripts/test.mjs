@@ -11,8 +11,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, s3Down, s3Up } from './s3.mjs';
-import { freePort as kafkaFreePort, kafkaDown, kafkaUp } from './kafka.mjs';
+import { s3Down, s3Up } from './s3.mjs';
+import { kafkaDown, kafkaUp } from './kafka.mjs';
+import { freePort } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -84,7 +85,7 @@ async function stopMoto() {
 let kafka = null;
 
 async function startKafka() {
-  kafka = { port: await kafkaFreePort(), controllerPort: await kafkaFreePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-test-kafka-')), pid: 0 };
+  kafka = { port: await freePort(), controllerPort: await freePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-test-kafka-')), pid: 0 };
   const up = await kafkaUp({ ...kafka, quiet: true });
   kafka.pid = up.pid;
   return up;

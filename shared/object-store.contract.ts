@@ -19,7 +19,8 @@ export interface ContractStores {
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function rejectsWith<T extends Error>(p: Promise<unknown>, type: new (...args: never[]) => T, what: string): Promise<T> {
+/** Awaits `p`, which must reject with a `type`; returns the error. */
+export async function rejectsWith<T extends Error>(p: Promise<unknown>, type: new (...args: never[]) => T, what: string): Promise<T> {
   try {
     await p;
   } catch (err) {

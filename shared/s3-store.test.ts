@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { s3Endpoint } from '../local/test-helpers.ts';
 import { ConfigError, HippoError, PreconditionFailedError } from './errors.ts';
-import { objectStoreContract } from './object-store.contract.ts';
+import { objectStoreContract, rejectsWith } from './object-store.contract.ts';
 import { S3Store, type S3StoreOptions } from './s3-store.ts';
 import { openStore } from './store.ts';
 
@@ -59,17 +59,6 @@ async function sha256(stream: ReadableStream<Uint8Array>): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
   return hash.digest('hex');
-}
-
-async function rejects<T extends Error>(p: Promise<unknown>, type: new (...args: never[]) => T, what: string): Promise<T> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, type, `${what}: ${err}`);
-    return err as T;
-  }
-  assert.unreachable(`${what} must fail`);
-  throw new Error('unreachable');
 }
 
 objectStoreContract('s3 store (moto)', async () => {
@@ -164,8 +153,8 @@ test('multipart putFile: if-none-match and if-match, and no upload left behind o
   await writeFile(src, randomBytes(6 * MiB));
   const { etag } = await store.putFile('results/r.arrow', src, { ifNoneMatch: '*' });
   assert.match(etag, /-2"$/);
-  await rejects(store.putFile('results/r.arrow', src, { ifNoneMatch: '*' }), PreconditionFailedError, 'a second create');
-  await rejects(store.putFile('results/r.arrow', src, { ifMatch: '"0123456789abcdef0123456789abcdef-2"' }), PreconditionFailedError, 'a stale etag');
+  await rejectsWith(store.putFile('results/r.arrow', src, { ifNoneMatch: '*' }), PreconditionFailedError, 'a second create');
+  await rejectsWith(store.putFile('results/r.arrow', src, { ifMatch: '"0123456789abcdef0123456789abcdef-2"' }), PreconditionFailedError, 'a stale etag');
   await writeFile(src, randomBytes(7 * MiB));
   const next = await store.putFile('results/r.arrow', src, { ifMatch: etag });
   assert.is((await store.head('results/r.arrow'))!.size, 7 * MiB);
@@ -197,8 +186,8 @@ test('a presigned URL downloads with plain fetch', async ({ store }) => {
   assert.is(res.status, 200);
   assert.ok(Buffer.from(await res.arrayBuffer()).equals(bytes));
   assert.is(await store.presign('results/none.arrow'), undefined);
-  await rejects(store.presign('results/r1.arrow', 0), RangeError, 'a zero lifetime');
-  await rejects(store.presign('results/r1.arrow', 8 * 24 * 3600), RangeError, 'more than 7 days');
+  await rejectsWith(store.presign('results/r1.arrow', 0), RangeError, 'a zero lifetime');
+  await rejectsWith(store.presign('results/r1.arrow', 8 * 24 * 3600), RangeError, 'more than 7 days');
 });
 
 test('openStore: s3:// is an S3Store at S3_ENDPOINT; a malformed URL is a ConfigError naming HIPPO_STORE', async () => {
@@ -211,7 +200,7 @@ test('openStore: s3:// is an S3Store at S3_ENDPOINT; a malformed URL is a Config
   assert.equal((await store.list('')).map((o) => o.key), ['runs/r.json']);
   await cleanUp(store as S3Store);
   for (const bad of ['s3://', 's3:///x', 's3://Bad_Bucket/x', 's3://ab', 's3://ok-bucket//x', 's3://ok-bucket/a/../b', 'gs://x/y']) {
-    const err = await rejects(Promise.resolve().then(() => openStore({ HIPPO_STORE: bad, S3_ENDPOINT: endpoint })), ConfigError, bad);
+    const err = await rejectsWith(Promise.resolve().then(() => openStore({ HIPPO_STORE: bad, S3_ENDPOINT: endpoint })), ConfigError, bad);
     assert.ok(err.message.startsWith(`HIPPO_STORE=${bad}: `), err.message);
   }
 });
@@ -229,7 +218,7 @@ test('access denied is reported as such, and no bucket is created', async () => 
   try {
     const store = new S3Store('s3://locked/x', { endpoint: `http://127.0.0.1:${port}` });
     opened.push(store);
-    const err = await rejects(store.put('k', 'v'), HippoError, 'a put without permission');
+    const err = await rejectsWith(store.put('k', 'v'), HippoError, 'a put without permission');
     assert.is(err.code, 'store_access_denied');
     assert.match(err.message, /access denied/);
     assert.not.ok(err.retriable);

@@ -1,0 +1,112 @@
+// Process plumbing shared by the scripts that run local services (kafka.mjs, s3.mjs) and
+// fetch tools (kcat.mjs): plain Node ESM, no dependencies, so the scripts run without a build.
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** `12.3 s` */
+export const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** A TCP port from the environment variable `name`, or `fallback` when unset. */
+export function portFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1–65535), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Whether `pid` runs (a zombie — exited, not yet reaped — does not). */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Whether `pid` runs and its command line passes `test` (so a recycled pid is not mistaken
+ * for the service). Without /proc (macOS) the pid file is trusted.
+ */
+export function runsCommand(pid, test) {
+  if (!isAlive(pid)) return false;
+  try {
+    return test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+  } catch {
+    return true;
+  }
+}
+
+/** A pid file's JSON (`{ pid, … }`), or null when missing or unreadable. */
+export function readPidFile(file) {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8'));
+    return Number.isInteger(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `fn` holding a lock: a directory made with mkdir (atomic) holding the owner's pid. A
+ * lock whose owner died is taken over; waiting longer than `timeoutMs` is an error.
+ */
+export async function withLock(lockDir, timeoutMs, fn) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'owner'), String(process.pid));
+      break;
+    } catch (e) {
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EEXIST') throw e;
+      let owner = NaN;
+      try { owner = Number(readFileSync(join(lockDir, 'owner'), 'utf8')); } catch { /* not written yet */ }
+      const young = (() => { try { return Date.now() - statSync(lockDir).mtimeMs < 5_000; } catch { return true; } })();
+      if ((Number.isInteger(owner) && owner > 0 && !isAlive(owner)) || (Number.isNaN(owner) && !young)) {
+        rmSync(lockDir, { recursive: true, force: true }); // its owner died holding it
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for lock ${lockDir} (held by pid ${owner})`);
+      await sleep(100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A TCP port that was free a moment ago (the OS picks it); for tests and benchmarks that
+ * must not touch a developer's services on their usual ports.
+ * @example await kafkaUp({ port: await freePort(), controllerPort: await freePort(), dir });
+ */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The last `lines` lines of a log from byte `from` on (this start's part of an appended log). */
+export function logTail(file, { from = 0, lines = 30 } = {}) {
+  try {
+    return readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n') || '(empty)';
+  } catch {
+    return '(no log)';
+  }
+}
