@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isAlive, logTail, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
+import { isAlive, logTail, spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = join(root, 'scripts', 'kafka');
@@ -273,21 +273,12 @@ export async function kafkaUp(opts = {}) {
     writeFileSync(out, `--- ${new Date().toISOString()} kafka.mjs: starting the broker on 127.0.0.1:${o.port} ---\n`);
     const logOffset = statSync(o.log).size;
     const t0 = Date.now();
-    const child = spawn(javaBin(), [
+    const child = await spawnDetached(javaBin(), [
       '-Xms256m', '-Xmx512m', '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${join(here, 'log4j2.properties')}`,
       '-cp', join(libDir, '*'), 'kafka.Kafka', o.props,
-    ], { cwd: o.dir, detached: true, stdio: ['ignore', out, out] });
-    closeSync(out);
-    const exited = new Promise((resolveExit) => {
-      child.on('exit', (code, signal) => resolveExit({ code, signal }));
-      child.on('error', (e) => resolveExit({ code: null, signal: null, error: e }));
-    });
-    child.unref();
-    if (child.pid === undefined) {
-      const { error } = /** @type {{ error?: Error }} */ (await exited);
-      throw new Error(`could not start ${javaBin()}: ${error?.message} (Kafka 4.x needs Java 17+)`, { cause: error });
-    }
+    ], { cwd: o.dir, out, hint: ' (Kafka 4.x needs Java 17+)' });
+    const { exited } = child;
     writeFileSync(o.pidFile, JSON.stringify({ pid: child.pid, port: o.port, controllerPort: o.controllerPort, startedAt: new Date().toISOString() }) + '\n');
     try {
       await waitReady(child.pid, o, logOffset, exited);

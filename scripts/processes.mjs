@@ -1,6 +1,7 @@
 // Process plumbing shared by the scripts that run local services (kafka.mjs, s3.mjs) and
 // fetch tools (kcat.mjs): plain Node ESM, no dependencies, so the scripts run without a build.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,4 +110,24 @@ export function logTail(file, { from = 0, lines = 30 } = {}) {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * Starts a long-running service detached (its own process group: it outlives the script),
+ * stdout and stderr to the open file descriptor `out` (closed here). Resolves once it has a
+ * pid, with a promise of its exit; a command that cannot start at all is an error ending in `hint`.
+ */
+export async function spawnDetached(cmd, args, { cwd, out, hint = '' }) {
+  const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  const exited = new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => resolveExit({ code, signal }));
+    child.on('error', (e) => resolveExit({ code: null, signal: null, error: e }));
+  });
+  child.unref();
+  if (child.pid === undefined) {
+    const { error } = /** @type {{ error?: Error }} */ (await exited);
+    throw new Error(`could not start ${cmd}: ${error?.message}${hint}`, { cause: error });
+  }
+  return { pid: child.pid, exited };
 }

@@ -11,13 +11,12 @@
 // One server a port: its pid file and log are .cache/moto.pid and .cache/moto.log on the
 // default port 5000, .cache/moto-<port>.pid and .cache/moto-<port>.log on any other (or in
 // another folder: `s3Up({ port, dir })`, as the tests do).
-import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isAlive, logTail, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
+import { isAlive, logTail, spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const s3CacheDir = join(root, '.cache');
@@ -128,19 +127,10 @@ export async function s3Up(opts = {}) {
     const logOffset = statSync(o.log).size;
     const t0 = Date.now();
     // Detached: its own process group, so it outlives this script and `down` stops the group.
-    const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(o.port)], {
-      cwd: o.dir, detached: true, stdio: ['ignore', out, out],
+    const child = await spawnDetached(cmd, [...args, '-H', '127.0.0.1', '-p', String(o.port)], {
+      cwd: o.dir, out, hint: " (moto_server comes with Python moto: pip install 'moto[server]')",
     });
-    closeSync(out);
-    const exited = new Promise((resolveExit) => {
-      child.on('exit', (code, signal) => resolveExit({ code, signal }));
-      child.on('error', (e) => resolveExit({ code: null, signal: null, error: e }));
-    });
-    child.unref();
-    if (child.pid === undefined) {
-      const { error } = /** @type {{ error?: Error }} */ (await exited);
-      throw new Error(`could not start ${cmd}: ${error?.message} (moto_server comes with Python moto: pip install 'moto[server]')`, { cause: error });
-    }
+    const { exited } = child;
     writeFileSync(o.pidFile, JSON.stringify({ pid: child.pid, port: o.port, startedAt: new Date().toISOString() }) + '\n');
     try {
       await waitReady(child.pid, o, logOffset, exited);
