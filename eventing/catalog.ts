@@ -120,6 +120,24 @@ export type VendorDelivered = z.infer<typeof vendorDeliveredSchema>;
 export const datasetChangedSchema = z.object({ dataset: z.string(), parts: z.array(z.string()), recordedAt: isoInstant });
 export type DatasetChanged = z.infer<typeof datasetChangedSchema>;
 
+/** One Service (a function, or a step at one tier) as the watchdog sees it. */
+export const workerStatusSchema = z.object({
+  service: z.string(),
+  fn: z.string(),
+  tier: z.number().int().min(0).optional(),
+  /** Instances ready to take requests (pods Ready in a cluster; 0 or 1 locally). */
+  ready: z.number().int().min(0),
+  /** Instances working on a request now. */
+  busy: z.number().int().min(0),
+  /** Container restarts (a cluster) or unexpected process exits (locally). */
+  restarts: z.number().int().min(0),
+  /** Of those, how many were out-of-memory kills. */
+  oomKills: z.number().int().min(0),
+});
+export type WorkerStatus = z.infer<typeof workerStatusSchema>;
+export const workersStatusSchema = z.object({ at: isoInstant, workers: z.array(workerStatusSchema) });
+export type WorkersStatus = z.infer<typeof workersStatusSchema>;
+
 const runSummarySchema = z.object({ runId: z.string(), pipeline: z.string(), status: z.string() }).passthrough();
 
 /** Data schema of each type: what a receiver validates before acting. */
@@ -132,7 +150,7 @@ export const dataSchemas: Record<EventType, z.ZodType> = {
   [EventTypes.runFailed]: runSummarySchema,
   [EventTypes.vendorDelivered]: vendorDeliveredSchema,
   [EventTypes.datasetChanged]: datasetChangedSchema,
-  [EventTypes.workersStatus]: z.record(z.string(), z.unknown()),
+  [EventTypes.workersStatus]: workersStatusSchema,
 };
 
 /**

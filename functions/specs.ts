@@ -23,6 +23,8 @@ export const functionSpecs: FunctionSpec[] = [
   { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1, concurrency: 0 },
   { name: 'ingest', entry: 'functions/ingest/main.ts', tiered: false, minScale: 0, concurrency: 1 },
   { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0 },
+  // Woken by a PingSource (a timer locally); one sweep at a time.
+  { name: 'watchdog', entry: 'functions/watchdog/main.ts', tiered: false, minScale: 0, concurrency: 1 },
   ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1 })),
 ];
 

@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { ServiceSpec } from '../functions/specs.ts';
-import type { WorkerStatus } from '../functions/runs/app.ts';
+import type { WorkerStatus } from '../eventing/catalog.ts';
 
 /**
  * The local stand-in for Knative Serving: each Service is its own child process on its own

@@ -9,6 +9,7 @@ import {
   stepCompletedSchema,
   stepFailedSchema,
   zodToValidation,
+  type WorkerStatus,
 } from '../../eventing/catalog.ts';
 import type { Emit } from '../../eventing/bus.ts';
 import { carriesEvent, readEvent } from '../../shared/cloudevents.ts';
@@ -21,16 +22,6 @@ import { Ledger } from './ledger.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
 import type { Run, RunStatus } from './run.ts';
-
-export interface WorkerStatus {
-  service: string;
-  fn: string;
-  tier?: number;
-  ready: number;
-  busy: number;
-  restarts: number;
-  oomKills: number;
-}
 
 export interface RunsDeps {
   store: ObjectStore;

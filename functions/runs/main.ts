@@ -4,7 +4,8 @@ import { openStore } from '../../shared/store.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { httpEmit } from '../../eventing/ingress.ts';
 import { serveFunction } from '../serve.ts';
-import { createRuns, type WorkerStatus } from './app.ts';
+import type { WorkerStatus } from '../../eventing/catalog.ts';
+import { createRuns } from './app.ts';
 
 const config = loadConfig();
 const log = createLogger({ fn: 'runs' }, { level: config.HIPPO_LOG_LEVEL });
