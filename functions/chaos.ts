@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigError } from '../shared/errors.ts';
 
 /**
@@ -8,31 +9,57 @@ import { ConfigError } from '../shared/errors.ts';
  * - `kill:export:1`   — the process SIGKILLs itself mid-request;
  * - `hang:delisting-adjust:*` — never answers (`*`: every attempt).
  *
+ * A fourth field makes a rule random: `kill:*:1:5%` kills 5 % of first attempts of any step.
+ * The draw is a hash of run, step and attempt, so a drill is reproducible and a re-dispatched
+ * attempt draws again.
+ *
  * Off unless set. Never set it in production.
  */
 export type Fault = 'oom' | 'kill' | 'hang';
 
 export interface ChaosRule {
   fault: Fault;
-  step: string;
+  /** undefined = every step */
+  step?: string;
   /** undefined = every attempt */
   attempt?: number;
+  /** Share of matching requests that get the fault, 0–1 (1 unless a `%` is given). */
+  share: number;
 }
 
 export function parseChaos(spec: string | undefined): ChaosRule[] {
   if (!spec?.trim()) return [];
   return spec.split(',').map((raw) => {
-    const [fault, step, attempt] = raw.trim().split(':');
-    if (!['oom', 'kill', 'hang'].includes(fault ?? '') || !step || !attempt || !(attempt === '*' || /^[1-9]\d*$/.test(attempt))) {
-      throw new ConfigError(`HIPPO_CHAOS=${spec}: "${raw}" is not <oom|kill|hang>:<step>:<attempt|*>`);
+    const [fault, step, attempt, share, ...rest] = raw.trim().split(':');
+    const pct = share === undefined ? 100 : /^(\d+(?:\.\d+)?)%$/.exec(share)?.[1];
+    if (
+      !['oom', 'kill', 'hang'].includes(fault ?? '') || !step || !attempt || !(attempt === '*' || /^[1-9]\d*$/.test(attempt)) ||
+      pct === undefined || Number(pct) > 100 || rest.length
+    ) {
+      throw new ConfigError(`HIPPO_CHAOS=${spec}: "${raw}" is not <oom|kill|hang>:<step|*>:<attempt|*>[:<percent>%]`);
     }
-    return { fault: fault as Fault, step, attempt: attempt === '*' ? undefined : Number(attempt) };
+    return {
+      fault: fault as Fault,
+      step: step === '*' ? undefined : step,
+      attempt: attempt === '*' ? undefined : Number(attempt),
+      share: Number(pct) / 100,
+    };
   });
 }
 
-/** The fault to inject for this request, if any. */
-export function faultFor(rules: readonly ChaosRule[], step: string, attempt: number): Fault | undefined {
-  return rules.find((r) => r.step === step && (r.attempt === undefined || r.attempt === attempt))?.fault;
+/** The fault to inject for this request, if any: the first rule that matches and draws it. */
+export function faultFor(rules: readonly ChaosRule[], req: { step: string; runId: string; stepId: string; attempt: number }): Fault | undefined {
+  return rules.find(
+    (r) =>
+      (r.step === undefined || r.step === req.step) &&
+      (r.attempt === undefined || r.attempt === req.attempt) &&
+      (r.share >= 1 || draw(`${r.fault}/${req.runId}/${req.stepId}/${req.attempt}`) < r.share),
+  )?.fault;
+}
+
+/** A uniform number in [0, 1) from a string: the same string, the same draw. */
+function draw(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /** Injects the fault: none of these return normally (except a hang, which never returns). */

@@ -95,7 +95,7 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
     }
     const req = parseData(event, stepRequestedSchema);
     const params = spec.parseParams(req.params);
-    const fault = faultFor(deps.chaos ?? [], spec.name, req.attempt);
+    const fault = faultFor(deps.chaos ?? [], { step: spec.name, runId: req.runId, stepId: req.stepId, attempt: req.attempt });
     if (fault) {
       log.warn('HIPPO_CHAOS: injecting a fault', { fault, runid: req.runId, stepid: req.stepId, attempt: req.attempt });
       await inject(fault);
