@@ -43,6 +43,8 @@ interface Instance {
   restarts: number;
   oomKills: number;
   expectedExit: boolean;
+  /** How the last process ended, for the answer to a request it took down with it. */
+  lastExit?: { pid?: number; code: number | null; signal: NodeJS.Signals | null };
   /** Knative's queue-proxy in front of the one local instance: at most `concurrency` requests inside. */
   queue: LimitFunction;
 }
@@ -94,8 +96,19 @@ export class ProcessRunner {
       return await inst.queue(async () => {
         const base = await this.ensure(service);
         const url = new URL(request.url);
-        // The timeout starts when the request leaves the queue, not when it joined it.
-        return fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
+        const exited = inst.exited;
+        try {
+          // The timeout starts when the request leaves the queue, not when it joined it.
+          return await fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
+        } catch (err) {
+          const name = (err as Error).name;
+          if (name === 'TimeoutError' || name === 'AbortError') throw err;
+          // The connection broke. If the process died, answer as Knative's queue-proxy does
+          // (502), saying how it died — which only the runner (the kubelet, in a cluster) knows.
+          const died = await Promise.race([exited?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+          if (!died || !inst.lastExit) throw err;
+          return deathResponse(service, inst.lastExit);
+        }
       });
     } finally {
       inst.inflight--;
@@ -173,13 +186,13 @@ export class ProcessRunner {
           inst.starting = undefined;
           if (!inst.expectedExit) {
             inst.restarts++;
-            // A Node heap OOM aborts (134); the kernel's OOM killer sends SIGKILL.
-            if (signal === 'SIGKILL' || signal === 'SIGABRT' || code === 134) inst.oomKills++;
+            if (exitCause(code, signal) === 'out_of_memory') inst.oomKills++;
             this.log.warn('service died', { service: spec.name, pid: child.pid, code, signal });
             if (spec.fn.minScale > 0 && !this.stopped) setTimeout(() => void this.ensure(spec.name).catch(() => {}), 500).unref();
           }
           if (wasStarting) reject(new Error(`${spec.name} exited while starting (code ${code}, signal ${signal})`));
         }
+        inst.lastExit = { pid: child.pid, code, signal };
         resolveExit();
       });
     });
@@ -207,4 +220,22 @@ export class ProcessRunner {
     await inst.exited;
     clearTimeout(kill);
   }
+}
+
+/**
+ * Why a process ended: a Node heap out of memory aborts (SIGABRT, exit 134) — locally that is
+ * the tier's limit; SIGKILL is a kill (in a container, the kernel's OOM killer would show as
+ * `OOMKilled` in the pod status instead); anything else is a crash.
+ */
+export function exitCause(code: number | null, signal: NodeJS.Signals | null): 'out_of_memory' | 'killed' | 'worker_lost' {
+  if (signal === 'SIGABRT' || code === 134) return 'out_of_memory';
+  if (signal === 'SIGKILL') return 'killed';
+  return 'worker_lost';
+}
+
+function deathResponse(service: string, exit: NonNullable<Instance['lastExit']>): Response {
+  const code = exitCause(exit.code, exit.signal);
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  const why = code === 'out_of_memory' ? 'ran out of memory' : code === 'killed' ? 'was killed' : 'died';
+  return Response.json({ error: { code, message: `${service} (pid ${exit.pid}) ${why} mid-request (${how})`, retriable: true } }, { status: 502 });
 }
