@@ -47,6 +47,8 @@ export interface TriggerTableOptions {
   tiers: number;
   /** Per-attempt timeout of step deliveries, seconds (HIPPO_STEP_TIMEOUT). */
   stepTimeoutSeconds: number;
+  /** Per-step exceptions (HIPPO_STEP_TIMEOUTS). */
+  stepTimeouts?: Readonly<Record<string, number>>;
   retry?: number;
   backoffDelayMs?: number;
 }
@@ -80,7 +82,7 @@ export function triggerTable(options: TriggerTableOptions): Trigger[] {
         name: stepService(step, tier),
         filter: { type: EventTypes.stepRequested, step, tier: String(tier) },
         subscriber: stepService(step, tier),
-        delivery: delivery(o.stepTimeoutSeconds * 1000),
+        delivery: delivery((o.stepTimeouts?.[step] ?? o.stepTimeoutSeconds) * 1000),
       });
     }
   }

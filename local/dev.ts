@@ -14,6 +14,8 @@ import type { Bus } from '../eventing/bus.ts';
 import { malformedReason } from '../eventing/catalog.ts';
 import { triggerTable } from '../eventing/triggers.ts';
 import { services } from '../functions/specs.ts';
+import { CloudEvent } from 'cloudevents';
+import { binaryMessage } from '../shared/cloudevents.ts';
 import { ProcessRunner } from './runner.ts';
 
 /**
@@ -70,6 +72,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(config.S3_ENDPOINT ? { S3_ENDPOINT: config.S3_ENDPOINT } : {}),
       HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
       HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
+      HIPPO_STEP_TIMEOUTS: Object.entries(config.HIPPO_STEP_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(','),
       HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
       HIPPO_TOKEN: config.HIPPO_TOKEN,
       K_SINK: brokerUrl,
@@ -80,7 +83,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     nodeArgs: (s) =>
       s.tier === undefined ? [] : [`--max-old-space-size=${Math.max(64, Math.floor(((config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!) * (1 - DUCKDB_MEMORY_SHARE) * 0.8) / 1024 ** 2))}`],
     serviceEnv: (s): Record<string, string> =>
-      s.name === 'runs' ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` } : {},
+      s.name === 'runs'
+        ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` }
+        : s.name === 'watchdog'
+          ? { HIPPO_WORKERS_URL: `${brokerUrl}/workers` }
+          : {},
   });
 
   const ingress = createIngress((e) => bus.publish(e));
@@ -89,7 +96,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
   const dispatcher = new Dispatcher({
     bus,
-    triggers: triggerTable({ tiers: config.HIPPO_TIERS.length, stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT }),
+    triggers: triggerTable({ tiers: config.HIPPO_TIERS.length, stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT, stepTimeouts: config.HIPPO_STEP_TIMEOUTS }),
     deliver: runner.deliver,
     log,
     backoffScale: options.backoffScale,
@@ -103,6 +110,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     throw err;
   }
 
+  // The watchdog's PingSource: a tick now (runs a restart left behind) and then periodically.
+  const pings = new PingTimer(runner, config.HIPPO_WATCHDOG_SECONDS * 1000, log);
+  pings.start();
+
   let stopping: Promise<void> | undefined;
   return {
     runsUrl,
@@ -111,8 +122,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking events, let in-flight deliveries finish (briefly), then stop the
-        // processes. Whatever the in-memory bus still held is gone; the runs function's
-        // deadline sweep re-dispatches those steps on the next start.
+        // processes. Whatever the in-memory bus still held is gone; the watchdog's deadline
+        // sweep re-dispatches those steps after the next start.
+        pings.stop();
         const closing = new Promise<void>((r) => server.close(() => r()));
         await Promise.race([bus.close(), new Promise((r) => setTimeout(r, 3000))]);
         await runner.stop();
@@ -120,6 +132,46 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       })()),
   };
 }
+
+/**
+ * Plays Knative's PingSource for the watchdog: a `dev.knative.sources.ping` CloudEvent to the
+ * `watchdog` Service every `intervalMs`, the first one at once. A tick is skipped while the
+ * previous one is still being handled.
+ */
+class PingTimer {
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(private readonly runner: ProcessRunner, private readonly intervalMs: number, private readonly log: Logger) {}
+
+  start(): void {
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { headers, body } = binaryMessage(new CloudEvent({ type: PING_TYPE, source: '/hippo/local/pingsources/watchdog', data: {} }));
+      const req = new Request('http://watchdog/', { method: 'POST', headers, body });
+      const res = await this.runner.deliver('watchdog', req, 60_000);
+      if (!res.ok) this.log.warn('watchdog tick failed', { status: res.status, body: (await res.text()).slice(0, 300) });
+    } catch (err) {
+      this.log.warn('watchdog tick failed', { err });
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** The type Knative's PingSource sends. */
+export const PING_TYPE = 'dev.knative.sources.ping';
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, port: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {

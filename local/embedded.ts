@@ -25,7 +25,7 @@ import type { StepDeps } from '../functions/step-app.ts';
  */
 export interface EmbeddedOptions {
   store: ObjectStore;
-  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'>;
+  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> & Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS'>>;
   log?: Logger;
   bus?: Bus;
   backoffScale?: number;
@@ -57,6 +57,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     store: options.store,
     emit: (e) => bus.publish(e),
     stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT,
+    stepTimeouts: options.config.HIPPO_STEP_TIMEOUTS,
+    tiers,
     log,
     ...options.runs,
   });
@@ -85,7 +87,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const deliver = options.wrapDeliver ? options.wrapDeliver(baseDeliver) : baseDeliver;
   const dispatcher = new Dispatcher({
     bus,
-    triggers: triggerTable({ tiers: tiers.length, stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT }),
+    triggers: triggerTable({ tiers: tiers.length, stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT, stepTimeouts: options.config.HIPPO_STEP_TIMEOUTS }),
     deliver,
     log,
     backoffScale: options.backoffScale,

@@ -39,7 +39,26 @@ const schema = z.object({
       return parts as number[];
     }),
   HIPPO_TOKEN: z.string().min(1).optional(),
-  HIPPO_STEP_TIMEOUT: z.coerce.number().positive().default(900),
+  /** Seconds per step attempt; within Knative's default 600 s request limit (DESIGN §11). */
+  HIPPO_STEP_TIMEOUT: z.coerce.number().positive().default(540),
+  /** Per-step exceptions to HIPPO_STEP_TIMEOUT: `pit-join=1200,export=120`. */
+  HIPPO_STEP_TIMEOUTS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const out: Record<string, number> = {};
+      for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const m = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)$/.exec(item);
+        if (!m || Number(m[2]) <= 0) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not <step>=<seconds>, e.g. pit-join=1200` });
+          return z.NEVER;
+        }
+        out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    }),
+  /** How often the watchdog sweeps deadlines (locally; a cluster's PingSource ticks every minute). */
+  HIPPO_WATCHDOG_SECONDS: z.coerce.number().positive().default(60),
   HIPPO_CHAOS: z.string().optional(),
   HIPPO_BACKUP_STORE: z.string().optional(),
   /** Local runner only: where `runs` reads worker status from (the runner's own endpoint). */

@@ -117,6 +117,32 @@ test('the deadline sweep re-dispatches a lost step, then fails the run with time
   assert.is((await getRun(app, 'lost')).status, 'failed');
 });
 
+test('the planner starts a step with a big input on a bigger tier; small ones start at tier 0', async ({ store }) => {
+  const emitted: HippoEvent[] = [];
+  const MiB = 1024 ** 2;
+  // Tier 0 gives DuckDB ~0.6 MiB: room for ~30 KB of Parquet input; the lake's prices are 200 KB.
+  const { app } = createRuns({ store, emit: async (e) => void emitted.push(e), stepTimeoutSeconds: 60, tiers: [1 * MiB, 64 * MiB] });
+  await store.put('lake/prices/part-20250101T000000Z-01.parquet', new Uint8Array(200_000));
+  await store.put('lake/securities/part-20250101T000000Z-01.parquet', new Uint8Array(1_000));
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'big' });
+  const first = emitted.at(-1)!;
+  assert.is(first.step, 'delisting-adjust');
+  assert.is(first.tier, '1');
+  let run = await getRun(app, 'big');
+  assert.equal(run.steps['delisting-adjust']!.estimate, { inputBytes: 201_000, tier: 1 });
+  assert.equal(run.steps['delisting-adjust']!.attempts.map((a) => a.tier), [1]);
+  // export reads only the panel before it (10 KB here): tier 0.
+  const req = first.data as StepRequested;
+  const done = completion(req);
+  (done.data as StepCompleted).outputs.panel!.bytes = 10_000;
+  await post(app, done);
+  const exp = emitted.at(-1)!;
+  assert.is(exp.step, 'export');
+  assert.is(exp.tier, '0');
+  run = await getRun(app, 'big');
+  assert.equal(run.steps.export!.estimate, { inputBytes: 10_000, tier: 0 });
+});
+
 test('a run left queued (its first dispatch was lost) is dispatched by a resubmit or the sweep', async ({ store }) => {
   let fail = true;
   const emitted: HippoEvent[] = [];

@@ -27,6 +27,9 @@ export interface RunsDeps {
   store: ObjectStore;
   emit: Emit;
   stepTimeoutSeconds: number;
+  stepTimeouts?: Readonly<Record<string, number>>;
+  /** Memory per tier, bytes (HIPPO_TIERS): the planner's first-tier estimate uses it. */
+  tiers?: readonly number[];
   token?: string;
   log?: Logger;
   /** Where result conversions (`?format=csv`) work. */
@@ -46,12 +49,12 @@ export function createApp(deps: RunsDeps): Hono {
   return createRuns(deps).app;
 }
 
-/** The app and the coordinator behind it (main.ts runs the coordinator's deadline sweep on a timer). */
+/** The app and the coordinator behind it. */
 export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator } {
   const { app, log } = functionApp('runs', deps.log);
   const ledger = new Ledger(deps.store);
   const lake = new StoreLakeCatalog(deps.store, deps.tempRoot);
-  const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, log, now: deps.now, lake });
+  const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, stepTimeouts: deps.stepTimeouts, tiers: deps.tiers, log, now: deps.now, lake });
   const registry = new Registry();
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });

@@ -14,6 +14,7 @@ import type { Logger } from '../../shared/log.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { keys } from '../../shared/object-store.ts';
 import type { Ledger } from './ledger.ts';
+import { firstTier } from './estimate.ts';
 import { getPipeline, type LakeCatalog } from './pipelines.ts';
 import { TERMINAL, type Run, type StepState } from './run.ts';
 
@@ -22,8 +23,12 @@ export interface CoordinatorDeps {
   emit: Emit;
   /** Per-attempt deadline of a dispatched step (HIPPO_STEP_TIMEOUT). */
   stepTimeoutSeconds: number;
-  /** What the lake holds, for checks such as "is this a known field". */
+  /** Per-step deadlines that differ from `stepTimeoutSeconds` (HIPPO_STEP_TIMEOUTS). */
+  stepTimeouts?: Readonly<Record<string, number>>;
+  /** What the lake holds, for checks such as "is this a known field", and its sizes. */
   lake?: LakeCatalog;
+  /** Memory per tier (HIPPO_TIERS), bytes: the planner picks each step's first tier from it. */
+  tiers?: readonly number[];
   log?: Logger;
   now?: () => Date;
   newId?: () => string;
@@ -66,7 +71,9 @@ export class Coordinator {
 
     const now = nowDate.toISOString();
     const steps: Record<string, StepState> = {};
-    for (const s of pipeline.plan(params)) {
+    const plan = pipeline.plan(params);
+    const lakeBytes = await this.lakeBytes(plan.flatMap((s) => s.reads ?? []));
+    for (const s of plan) {
       steps[s.stepId] = {
         step: s.step,
         status: 'pending',
@@ -77,6 +84,7 @@ export class Coordinator {
         attempt: 0,
         tier: 0,
         attempts: [],
+        ...(s.reads?.length && lakeBytes ? { lakeBytes: s.reads.reduce((n, d) => n + (lakeBytes.get(d) ?? 0), 0) } : {}),
       };
     }
     const run: Run = {
@@ -159,18 +167,19 @@ export class Coordinator {
   }
 
   /**
-   * The deadline sweep (DESIGN §4 invariant): a run that is still queued gets dispatched; a
-   * dispatched step past its deadline is dispatched again (attempt + 1) up to
-   * `maxAttempts`, then its run fails with `timeout`. Run it periodically and at start-up:
-   * it is what picks up runs whose events were lost (a crash, a restart of the platform).
+   * The deadline sweep, run by the watchdog (DESIGN §4 invariant, §10): a run that is still
+   * queued gets dispatched; a dispatched step past its deadline is dispatched again
+   * (attempt + 1, same tier) until it has timed out `maxTimeouts` times, then its run fails
+   * with `timeout`. It is also what picks up runs whose events were lost (a crash, a restart
+   * of the platform): their steps pass their deadlines too.
    */
-  async sweep(maxAttempts = 3): Promise<{ redispatched: number; failed: number }> {
+  async sweep(maxTimeouts = 3): Promise<{ redispatched: number; failed: number }> {
     let redispatched = 0;
     let failed = 0;
     const now = this.now();
+    const overdue = (run: Run) =>
+      Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
     for (const candidate of await this.deps.ledger.list({ active: true, limit: 100_000 })) {
-      const overdue = (run: Run) =>
-        Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
       if (candidate.status === 'queued') {
         await this.resume(candidate);
         continue;
@@ -182,12 +191,15 @@ export class Coordinator {
         const events: HippoEvent[] = [];
         for (const [stepId, s] of late) {
           const a = s.attempts.at(-1);
-          const error = { code: 'timeout', message: `no answer from ${s.step} by its deadline ${s.deadline}` };
+          const error = { code: 'timeout', message: `no answer from ${s.step} (attempt ${s.attempt}, tier ${s.tier}) by its deadline ${s.deadline}` };
           if (a) Object.assign(a, { status: 'failed', finishedAt: now.toISOString(), error });
-          if (s.attempt >= maxAttempts) {
+          const timeouts = s.attempts.filter((x) => x.error?.code === 'timeout').length;
+          if (timeouts >= maxTimeouts) {
             s.status = 'failed';
+            s.finishedAt = now.toISOString();
             s.error = error;
-            return this.finish(run, 'failed', { code: 'timeout', message: `${s.step} did not finish in ${maxAttempts} attempts of ${this.deps.stepTimeoutSeconds} s`, step: s.step, stepId });
+            const seconds = this.timeoutOf(s.step);
+            return this.finish(run, 'failed', { code: 'timeout', message: `${s.step} did not answer within ${seconds} s, ${timeouts} times`, step: s.step, stepId });
           }
           events.push(this.dispatch(run, stepId, s, s.attempt + 1, s.tier, now));
         }
@@ -197,6 +209,32 @@ export class Coordinator {
       else redispatched++;
     }
     return { redispatched, failed };
+  }
+
+  /** Bytes per dataset, when the lake is known (the runs function; not the watchdog, which never plans). */
+  private async lakeBytes(datasets: string[]): Promise<Map<string, number> | undefined> {
+    const lake = this.deps.lake;
+    if (!lake || !this.deps.tiers || this.deps.tiers.length < 2) return undefined;
+    const unique = [...new Set(datasets)];
+    return new Map(await Promise.all(unique.map(async (d) => [d, await lake.bytes(d)] as const)));
+  }
+
+  /** The first attempt's tier: from the step's input size (its lake data and the outputs it reads). */
+  private plannedTier(run: Run, s: StepState): number {
+    if (!this.deps.tiers || this.deps.tiers.length < 2) return 0;
+    const upstream = Object.values(s.inputRefs).reduce((n, ref) => {
+      const [from, output] = ref.split('.') as [string, string];
+      return n + (run.steps[from]?.outputs?.[output]?.bytes ?? 0);
+    }, 0);
+    const inputBytes = (s.lakeBytes ?? 0) + upstream;
+    const tier = firstTier(inputBytes, this.deps.tiers);
+    s.estimate = { inputBytes, tier };
+    return tier;
+  }
+
+  /** A step's per-attempt deadline, seconds. */
+  timeoutOf(step: string): number {
+    return this.deps.stepTimeouts?.[step] ?? this.deps.stepTimeoutSeconds;
   }
 
   /** A queued run (its first dispatch was lost) is advanced; anything else is returned as is. */
@@ -233,7 +271,7 @@ export class Coordinator {
     s.attempt = attempt;
     s.tier = tier;
     s.dispatchedAt = now.toISOString();
-    s.deadline = new Date(now.getTime() + this.deps.stepTimeoutSeconds * 1000).toISOString();
+    s.deadline = new Date(now.getTime() + this.timeoutOf(s.step) * 1000).toISOString();
     s.attempts.push({ attempt, tier, status: 'dispatched', dispatchedAt: s.dispatchedAt });
     const params = s.step === 'export' ? { ...s.params, lineage: mergeLineage(run) } : s.params;
     s.request = { runId: run.id, stepId, step: s.step, params, asOf: run.asOf, inputs, output: s.output, attempt, tier };
@@ -284,7 +322,7 @@ export class Coordinator {
     const now = this.now();
     for (const [stepId, s] of Object.entries(run.steps)) {
       if (s.status !== 'pending' || !s.needs.every((n) => run.steps[n]?.status === 'succeeded')) continue;
-      events.push(this.dispatch(run, stepId, s, 1, 0, now));
+      events.push(this.dispatch(run, stepId, s, 1, this.plannedTier(run, s), now));
     }
     if (events.length && run.status === 'queued') run.status = 'running';
     const steps = Object.values(run.steps);

@@ -15,8 +15,16 @@ export class StoreLakeCatalog implements LakeCatalog {
 
   constructor(private readonly store: ObjectStore, private readonly tempRoot = tmpdir()) {}
 
+  async bytes(dataset: string): Promise<number> {
+    return (await this.parts(dataset)).reduce((sum, p) => sum + p.size, 0);
+  }
+
+  private async parts(dataset: string) {
+    return (await this.store.list(keys.lakePrefix(dataset))).filter((p) => p.key.endsWith('.parquet'));
+  }
+
   async distinct(dataset: string, column: string): Promise<string[]> {
-    const parts = (await this.store.list(keys.lakePrefix(dataset))).map((p) => p.key).filter((k) => k.endsWith('.parquet'));
+    const parts = (await this.parts(dataset)).map((p) => p.key);
     const id = `${dataset}.${column}`;
     const signature = parts.join('\n');
     const hit = this.cache.get(id);

@@ -10,27 +10,19 @@ import { createRuns } from './app.ts';
 const config = loadConfig();
 const log = createLogger({ fn: 'runs' }, { level: config.HIPPO_LOG_LEVEL });
 if (!config.K_SINK) throw new ConfigError('K_SINK is required: the broker URL runs sends step.requested to');
-const { app, coordinator } = createRuns({
+const { app } = createRuns({
   store: openStore(config),
   emit: httpEmit(config.K_SINK),
   stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT,
+  stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
+  tiers: config.HIPPO_TIERS,
   token: config.HIPPO_TOKEN,
   log,
   workers: config.HIPPO_WORKERS_URL ? workersFrom(config.HIPPO_WORKERS_URL) : undefined,
 });
 serveFunction(app, { port: config.PORT, name: 'runs', log });
 
-// The deadline sweep: at start-up (runs left behind by a restart) and then periodically.
-// Stand-in for the watchdog function of DESIGN §10 until it exists.
-const sweep = () =>
-  coordinator.sweep().then(
-    (r) => (r.redispatched || r.failed) && log.warn('deadline sweep', r),
-    (err) => log.error('deadline sweep failed', { err }),
-  );
-void sweep();
-setInterval(sweep, Math.min(60, config.HIPPO_STEP_TIMEOUT / 2) * 1000).unref();
-
-/** Locally the runner knows the workers; `runs` asks it. (In a cluster: the Kubernetes API.) */
+/** `runs` shows the workers it is told about: the local runner's, or the watchdog's view of the cluster. */
 function workersFrom(url: string): () => Promise<WorkerStatus[]> {
   return async () => ((await (await fetch(url)).json()) as { workers: WorkerStatus[] }).workers;
 }

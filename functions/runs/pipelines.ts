@@ -13,6 +13,8 @@ export interface PlannedStep {
   params: Record<string, unknown>;
   /** input name → `<stepId>.<output name>` */
   inputs: Record<string, string>;
+  /** Lake datasets the step reads directly (for the planner's memory estimate). */
+  reads?: string[];
   /** The last step's output becomes the run's result. */
   final?: boolean;
 }
@@ -21,6 +23,8 @@ export interface PlannedStep {
 export interface LakeCatalog {
   /** Distinct values of a column across the dataset's parts (e.g. the fundamental fields). */
   distinct(dataset: string, column: string): Promise<string[]>;
+  /** Bytes of the dataset's Parquet parts. */
+  bytes(dataset: string): Promise<number>;
 }
 
 export interface Pipeline {
@@ -102,12 +106,12 @@ export const equityPanel: Pipeline = {
   },
   plan(params): PlannedStep[] {
     const p = params as EquityPanelParams;
-    const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {} }];
+    const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {}, reads: ['securities', 'prices', 'symbols', 'memberships'] }];
     const pit = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
     for (const [kind, names] of [['fundamentals', p.fields], ['macro', p.macro]] as const) {
       if (names.length === 0) continue;
       const prev = steps.at(-1)!.stepId;
-      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...pit }, inputs: { panel: `${prev}.panel` } });
+      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...pit }, inputs: { panel: `${prev}.panel` }, reads: [kind] });
     }
     steps.push({
       stepId: 'export',
@@ -142,7 +146,7 @@ export const transcripts: Pipeline = {
   plan(params): PlannedStep[] {
     const p = params as TranscriptsParams;
     return [
-      { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {} },
+      { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {}, reads: ['transcripts'] },
       {
         stepId: 'export',
         step: 'export',

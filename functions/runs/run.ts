@@ -39,6 +39,10 @@ export interface StepState {
   metrics?: { ms: number; peakRssBytes: number; rowsIn: number; rowsOut: number };
   error?: { code: string; message: string };
   attempts: Attempt[];
+  /** Bytes of lake Parquet the step reads (at submit), for the planner's first tier. */
+  lakeBytes?: number;
+  /** The planner's estimate of the first attempt's input, bytes, and the tier it chose from it. */
+  estimate?: { inputBytes: number; tier: number };
   /** The `step.requested` data of the current attempt, to send again if it was lost. */
   request?: StepRequested;
 }
