@@ -1,0 +1,39 @@
+import { loadConfig } from '../../shared/config.ts';
+import { createLogger } from '../../shared/log.ts';
+import { openStore } from '../../shared/store.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import type { WorkerStatus } from '../../eventing/catalog.ts';
+import { httpEmit } from '../../eventing/ingress.ts';
+import { serveFunction } from '../serve.ts';
+import { createApp } from './app.ts';
+import { clusterWorkers, kubernetesApis } from './kubernetes.ts';
+
+const config = loadConfig();
+const log = createLogger({ fn: 'watchdog' }, { level: config.HIPPO_LOG_LEVEL });
+if (!config.K_SINK) throw new ConfigError('K_SINK is required: the broker URL the watchdog sends re-dispatches and worker status to');
+
+serveFunction(
+  createApp({
+    store: openStore(config),
+    emit: httpEmit(config.K_SINK),
+    stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT,
+    stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
+    workers: workersSource(),
+    log,
+  }),
+  { port: config.PORT, name: 'watchdog', log },
+);
+
+/** Locally the runner knows its processes (HIPPO_WORKERS_URL); in a cluster, the Kubernetes API does. */
+function workersSource(): (() => Promise<WorkerStatus[]>) | undefined {
+  if (config.HIPPO_WORKERS_URL) {
+    const url = config.HIPPO_WORKERS_URL;
+    return async () => ((await (await fetch(url)).json()) as { workers: WorkerStatus[] }).workers;
+  }
+  if (process.env.KUBERNETES_SERVICE_HOST) {
+    // In a pod: the service account's token and namespace.
+    const apis = kubernetesApis();
+    return () => clusterWorkers(apis, apis.namespace);
+  }
+  return undefined;
+}
