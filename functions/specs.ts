@@ -17,15 +17,31 @@ export interface FunctionSpec {
    * DuckDB steps take 1: each request may use the whole tier's memory.
    */
   concurrency: number;
+  /** Runs DuckDB: its Services size DuckDB's `memory_limit` and the Node heap to the memory they get. */
+  duckdb?: boolean;
+  /** Memory of a function that is not tiered (`512MiB`, as in HIPPO_TIERS); tiered ones get their tier's. */
+  memory?: string;
+  /** CPU a non-tiered function's container requests (Kubernetes quantity, `250m`); tiers set their own. */
+  cpu?: string;
+  /** Most instances the autoscaler may start (Knative `max-scale`); tiers set their own. */
+  maxScale?: number;
+  /** Concurrent requests per instance the autoscaler aims for (Knative `target`); default: `concurrency`, or 100 when unlimited. */
+  target?: number;
+  /** Reachable from outside the cluster (the HTTP API); every other Service is cluster-local. */
+  public?: boolean;
+  /** Sends events to the broker itself (`K_SINK`), not only as replies: bound to it by a SinkBinding. */
+  sink?: boolean;
+  /** Woken on this cron schedule (a Knative PingSource in a cluster). */
+  schedule?: string;
 }
 
 export const functionSpecs: FunctionSpec[] = [
-  { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1, concurrency: 0 },
-  { name: 'ingest', entry: 'functions/ingest/main.ts', tiered: false, minScale: 0, concurrency: 1 },
-  { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0 },
+  { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1, concurrency: 0, memory: '1GiB', cpu: '500m', maxScale: 10, target: 50, public: true, sink: true },
+  { name: 'ingest', entry: 'functions/ingest/main.ts', tiered: false, minScale: 0, concurrency: 1, duckdb: true, memory: '4GiB', cpu: '1', maxScale: 4 },
+  { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0, memory: '256MiB', cpu: '100m', maxScale: 4 },
   // Woken by a PingSource (a timer locally); one sweep at a time.
-  { name: 'watchdog', entry: 'functions/watchdog/main.ts', tiered: false, minScale: 0, concurrency: 1 },
-  ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1 })),
+  { name: 'watchdog', entry: 'functions/watchdog/main.ts', tiered: false, minScale: 0, concurrency: 1, memory: '512MiB', cpu: '100m', maxScale: 1, sink: true, schedule: '* * * * *' },
+  ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1, duckdb: true })),
 ];
 
 export interface ServiceSpec {
