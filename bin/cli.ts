@@ -60,6 +60,13 @@ program
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .action(async (id, o) => (await import('./commands/run.ts')).fetchCommand(id, o));
 
+program
+  .command('manifests')
+  .description('generate the Knative manifests (knative/) from the trigger table, the function specs and knative/settings.ts')
+  .option('--out <dir>', 'write them here instead of knative/')
+  .option('--check', 'write nothing; exit 1 when the files differ from what would be generated')
+  .action(async (o) => (await import('./commands/manifests.ts')).manifestsCommand(o));
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

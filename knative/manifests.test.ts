@@ -1,0 +1,415 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, parseAllDocuments } from 'yaml';
+import { EventTypes } from '../eventing/catalog.ts';
+import { RETRY_SERVICE, STEPS, stepService } from '../eventing/triggers.ts';
+import { functionSpecs, services } from '../functions/specs.ts';
+import { loadConfig, parseBytes } from '../shared/config.ts';
+import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { checkSettings, compareManifests, entryOf, manifestFiles, renderManifests, SINK_LABEL, type K8sObject } from './generate.ts';
+import { settings, type ManifestSettings } from './settings.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+/** The Knative CRDs the manifests must satisfy, from the project's shared reference folder. */
+const crdDir = join(root, '..', 'shared', 'reference', 'knative-crds');
+
+const files = manifestFiles(settings);
+const objects = [...files.values()].flat();
+const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
+const byName = (kind: string, name: string) => ofKind(kind).find((o) => o.metadata.name === name);
+
+// Typed views of the few fields the invariants read.
+interface Container {
+  command: string[];
+  env: { name: string; value: string }[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  readinessProbe: { httpGet: { path: string } };
+  livenessProbe: { httpGet: { path: string } };
+}
+interface ServiceView {
+  annotations: Record<string, string>;
+  containerConcurrency: number;
+  timeoutSeconds: number;
+  container: Container;
+  env: Record<string, string>;
+}
+function view(o: K8sObject): ServiceView {
+  const template = (o.spec as { template: { metadata: { annotations: Record<string, string> }; spec: { containerConcurrency: number; timeoutSeconds: number; containers: Container[] } } }).template;
+  const container = template.spec.containers[0]!;
+  return {
+    annotations: template.metadata.annotations,
+    containerConcurrency: template.spec.containerConcurrency,
+    timeoutSeconds: template.spec.timeoutSeconds,
+    container,
+    env: Object.fromEntries(container.env.map((e) => [e.name, e.value])),
+  };
+}
+interface TriggerSpec {
+  broker: string;
+  filters: { exact: Record<string, string> }[];
+  subscriber: { ref: { kind: string; name: string } };
+  delivery: { retry: number; backoffPolicy: string; backoffDelay: string; timeout: string; deadLetterSink?: { ref?: { kind: string; name: string } } };
+}
+const triggerSpec = (o: K8sObject) => o.spec as TriggerSpec;
+/** `PT540S` → 540. */
+function seconds(iso: string): number {
+  const m = /^PT(\d+(?:\.\d+)?)S$/.exec(iso);
+  assert.ok(m, `${iso} is not an ISO-8601 duration in seconds`);
+  return Number(m![1]);
+}
+const serviceView = (name: string) => {
+  const o = byName('Service', name);
+  assert.ok(o, `no Service ${name}`);
+  return view(o!);
+};
+
+// ---- the committed files ------------------------------------------------------------------
+
+const generated = suite('knative/: committed files');
+
+generated('equal the generator output (run `npm run manifests` when this fails)', async () => {
+  const drift = await compareManifests(here, settings);
+  const first = drift[0];
+  const message = first
+    ? `knative/${first.file} ${first.problem}${first.line ? ` at line ${first.line}:\n  generated: ${first.expected}\n  committed: ${first.actual}` : ''}` +
+      `${drift.length > 1 ? `\n  (and ${drift.length - 1} more)` : ''}\nrun \`npm run manifests\` and commit knative/`
+    : '';
+  assert.equal(drift, [], message);
+});
+
+generated('the kustomization lists every generated file and points the image placeholder at settings.image', () => {
+  const k = parse(renderManifests(settings).get('kustomization.yaml')!);
+  assert.equal(k.resources, [...files.keys()]);
+  assert.is(k.namespace, settings.namespace);
+  assert.equal(k.images, [{ name: 'hippo', newName: settings.image.name, newTag: settings.image.tag }]);
+  for (const o of objects.filter((x) => x.kind !== 'Namespace')) assert.is(o.metadata.namespace, settings.namespace, `${o.kind}/${o.metadata.name}`);
+});
+
+generated.run();
+
+// ---- CRD schemas ---------------------------------------------------------------------------
+
+/**
+ * Validates objects against the CRDs' `openAPIV3Schema` as the API server would with strict
+ * field validation (kubectl's default): a field the schema does not know is an error, not
+ * silently pruned — unless the schema says `x-kubernetes-preserve-unknown-fields`.
+ */
+function loadCrdValidators(): Map<string, ValidateFunction> {
+  assert.ok(existsSync(crdDir), `the Knative CRDs are missing: ${crdDir}`);
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const out = new Map<string, ValidateFunction>();
+  for (const file of readdirSync(crdDir).filter((f) => /\.ya?ml$/.test(f))) {
+    for (const doc of parseAllDocuments(readFileSync(join(crdDir, file), 'utf8'))) {
+      const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] } };
+      if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+      for (const version of crd.spec.versions) {
+        if (!version.schema) continue;
+        out.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(topLevel(version.schema.openAPIV3Schema)));
+      }
+    }
+  }
+  for (const [key, schema] of Object.entries(coreSchemas)) out.set(key, ajv.compile(topLevel(schema)));
+  return out;
+}
+
+type Schema = { [keyword: string]: unknown };
+
+const objectMeta: Schema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    // A DNS label: what Knative Services, Triggers and namespaces need.
+    name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
+    namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 63 } },
+    annotations: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+
+/** The CRD schema with `apiVersion`, `kind` and `metadata` (implicit in a CRD), made strict. */
+function topLevel(schema: Schema): Schema {
+  const s = structuredClone(schema);
+  const properties = (s.properties ?? {}) as Record<string, Schema>;
+  s.properties = { ...properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: objectMeta };
+  s.required = ['apiVersion', 'kind', 'metadata', ...((s.required as string[]) ?? [])];
+  return strict(s);
+}
+
+function strict(s: Schema): Schema {
+  if (s.type === 'object' && s['x-kubernetes-preserve-unknown-fields'] !== true && s.additionalProperties === undefined) s.additionalProperties = false;
+  for (const child of Object.values((s.properties ?? {}) as Record<string, Schema>)) strict(child);
+  if (s.items && typeof s.items === 'object') strict(s.items as Schema);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') strict(s.additionalProperties as Schema);
+  for (const k of ['anyOf', 'allOf', 'oneOf']) for (const child of (s[k] as Schema[] | undefined) ?? []) strict(child);
+  return s;
+}
+
+/** Core Kubernetes kinds have no CRD: the few fields the generator uses, just as strict. */
+const str = { type: 'string' };
+const strings = { type: 'array', items: str };
+const coreSchemas: Record<string, Schema> = {
+  'v1 Namespace': { type: 'object', properties: {} },
+  'v1 ServiceAccount': { type: 'object', properties: {} },
+  'v1 ConfigMap': { type: 'object', properties: { data: { type: 'object', additionalProperties: str } } },
+  'rbac.authorization.k8s.io/v1 Role': {
+    type: 'object',
+    required: ['rules'],
+    properties: {
+      rules: { type: 'array', items: { type: 'object', required: ['verbs'], properties: { apiGroups: strings, resources: strings, verbs: strings } } },
+    },
+  },
+  'rbac.authorization.k8s.io/v1 RoleBinding': {
+    type: 'object',
+    required: ['roleRef', 'subjects'],
+    properties: {
+      roleRef: { type: 'object', required: ['apiGroup', 'kind', 'name'], properties: { apiGroup: str, kind: str, name: str } },
+      subjects: { type: 'array', items: { type: 'object', required: ['kind', 'name'], properties: { kind: str, name: str, namespace: str } } },
+    },
+  },
+};
+
+const validators = loadCrdValidators();
+
+function validate(o: unknown): string[] {
+  const { apiVersion, kind } = o as K8sObject;
+  const v = validators.get(`${apiVersion} ${kind}`);
+  if (!v) return [`no schema for ${apiVersion} ${kind}`];
+  return v(o) ? [] : (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`);
+}
+
+const schemas = suite('knative/: CRD schemas');
+
+schemas('every generated object validates against its schema', () => {
+  for (const o of objects) assert.equal(validate(o), [], `${o.kind}/${o.metadata.name}`);
+});
+
+schemas('the Knative objects are checked against the CRDs of ../shared/reference/knative-crds', () => {
+  for (const key of ['serving.knative.dev/v1 Service', 'eventing.knative.dev/v1 Broker', 'eventing.knative.dev/v1 Trigger', 'sources.knative.dev/v1 PingSource', 'sources.knative.dev/v1 SinkBinding']) {
+    assert.ok(validators.has(key), key);
+  }
+  assert.equal([...new Set(objects.map((o) => o.kind))].sort(), ['Broker', 'ConfigMap', 'Namespace', 'PingSource', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'SinkBinding', 'Trigger']);
+});
+
+schemas('a misspelled or misplaced field is an error, not silently pruned', () => {
+  const svc = structuredClone(byName('Service', 'runs')!) as K8sObject & { spec: { template: { spec: Record<string, unknown> } } };
+  svc.spec.template.spec.containerConcurency = 1;
+  assert.equal(validate(svc), ['/spec/template/spec must NOT have additional properties (containerConcurency)']);
+  const trig = structuredClone(ofKind('Trigger')[0]!) as K8sObject & { spec: { delivery: Record<string, unknown> } };
+  trig.spec.delivery.deadLetterSink = { service: 'retry' };
+  assert.equal(validate(trig), ['/spec/delivery/deadLetterSink must NOT have additional properties (service)']);
+  assert.equal(validate({ ...byName('Broker', settings.broker.name)!, metadata: { name: 'Hippo_Broker' } }).length, 1);
+});
+
+schemas('the broker config has the keys of the Kafka broker example ConfigMap', () => {
+  const example = parse(readFileSync(join(crdDir, 'kafka-broker-configmap.example.yaml'), 'utf8')) as { data: Record<string, string> };
+  const config = ofKind('ConfigMap')[0] as K8sObject & { data: Record<string, string> };
+  assert.equal(Object.keys(config.data).sort(), Object.keys(example.data).sort());
+  const broker = byName('Broker', settings.broker.name)!;
+  assert.is(broker.metadata.annotations?.['eventing.knative.dev/broker.class'], 'Kafka');
+  assert.equal((broker.spec as { config: unknown }).config, { apiVersion: 'v1', kind: 'ConfigMap', name: config.metadata.name });
+});
+
+schemas.run();
+
+// ---- invariants ----------------------------------------------------------------------------
+
+const invariants = suite('knative/: invariants');
+
+invariants('every Trigger has a dead-letter sink, and it is the retry Service', () => {
+  assert.ok(byName('Service', RETRY_SERVICE));
+  const broker = byName('Broker', settings.broker.name)!.spec as { delivery: TriggerSpec['delivery'] };
+  assert.equal(broker.delivery.deadLetterSink?.ref, { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: RETRY_SERVICE });
+  for (const t of ofKind('Trigger')) {
+    assert.equal(triggerSpec(t).delivery.deadLetterSink?.ref, { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: RETRY_SERVICE }, t.metadata.name);
+    assert.is(triggerSpec(t).broker, settings.broker.name);
+    assert.ok(byName('Service', triggerSpec(t).subscriber.ref.name), `${t.metadata.name} → a Service that exists`);
+  }
+});
+
+invariants('every step has a Trigger per tier (exact type, step, tier) routed to the Service of that tier', () => {
+  const triggers = ofKind('Trigger').map(triggerSpec);
+  for (const step of STEPS) {
+    for (const [tier, t] of settings.tiers.entries()) {
+      const routed = triggers.filter((x) => x.filters[0]?.exact.step === step && x.filters[0]?.exact.tier === String(tier));
+      assert.is(routed.length, 1, `${step} tier ${tier}`);
+      assert.equal(routed[0]!.filters, [{ exact: { type: EventTypes.stepRequested, step, tier: String(tier) } }]);
+      assert.is(routed[0]!.subscriber.ref.name, stepService(step, tier));
+      const svc = serviceView(stepService(step, tier));
+      assert.is(svc.env.HIPPO_TIER, String(tier));
+      assert.is(parseBytes(svc.container.resources.limits.memory!), parseBytes(t.memory));
+    }
+  }
+  assert.is(triggers.filter((x) => x.filters[0]?.exact.type === EventTypes.stepRequested).length, STEPS.length * settings.tiers.length);
+});
+
+invariants("the coordinator's events go to runs", () => {
+  for (const type of [EventTypes.runRequested, EventTypes.stepCompleted, EventTypes.stepFailed]) {
+    const routed = ofKind('Trigger').map(triggerSpec).filter((t) => t.filters[0]?.exact.type === type);
+    assert.equal(routed.map((t) => t.subscriber.ref.name), ['runs'], type);
+  }
+});
+
+invariants('tier memory limits increase, requests equal limits', () => {
+  for (const step of STEPS) {
+    const limits = settings.tiers.map((_, tier) => {
+      const r = serviceView(stepService(step, tier)).container.resources;
+      assert.is(r.requests.memory, r.limits.memory);
+      return parseBytes(r.limits.memory!)!;
+    });
+    for (let i = 1; i < limits.length; i++) assert.ok(limits[i]! > limits[i - 1]!, `${step}: tier ${i} ${limits[i]} > tier ${i - 1} ${limits[i - 1]}`);
+  }
+});
+
+invariants("DuckDB's memory limit and the Node heap stay below the container limit", () => {
+  for (const svc of services(settings.tiers.length).filter((s) => s.fn.duckdb)) {
+    const v = serviceView(svc.name);
+    const limit = parseBytes(v.container.resources.limits.memory!)!;
+    // What the function computes at start-up (functions/step-main.ts, functions/ingest/main.ts).
+    const config = loadConfig(v.env);
+    const tierBytes = config.HIPPO_MEMORY_LIMIT ?? config.HIPPO_TIERS[config.HIPPO_TIER]!;
+    assert.is(tierBytes, limit, `${svc.name}: HIPPO_MEMORY_LIMIT is the container limit`);
+    const duckdb = Math.floor(tierBytes * DUCKDB_MEMORY_SHARE);
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(v.env.NODE_OPTIONS ?? '')?.[1]) * 1024 ** 2;
+    assert.ok(heap > 0, `${svc.name}: a heap limit`);
+    assert.ok(duckdb + heap < limit, `${svc.name}: DuckDB ${duckdb} + heap ${heap} < ${limit}`);
+  }
+});
+
+invariants('the delivery timeout covers the step deadline and stays within timeoutSeconds ≤ 600', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  // The deadline the coordinator and the watchdog hold each step to: from their own env.
+  const deadlines = ['runs', 'watchdog'].map((name) => loadConfig({ ...serviceView(name).env, K_SINK: 'http://broker.example/' }));
+  for (const t of ofKind('Trigger')) {
+    const spec = triggerSpec(t);
+    const timeout = seconds(spec.delivery.timeout);
+    const subscriber = serviceView(spec.subscriber.ref.name);
+    assert.ok(timeout <= subscriber.timeoutSeconds, `${t.metadata.name}: delivery timeout ${timeout} s ≤ timeoutSeconds ${subscriber.timeoutSeconds}`);
+    const step = spec.filters[0]?.exact.step;
+    if (step) {
+      for (const c of deadlines) {
+        const deadline = c.HIPPO_STEP_TIMEOUTS[step] ?? c.HIPPO_STEP_TIMEOUT;
+        assert.ok(timeout >= deadline, `${t.metadata.name}: delivery timeout ${timeout} s ≥ deadline ${deadline} s`);
+      }
+    }
+  }
+  for (const o of ofKind('Service')) {
+    const { timeoutSeconds } = view(o);
+    if (timeoutSeconds > 600) assert.match(readme, 'max-revision-timeout-seconds', 'a request limit above 600 s needs the README to say how it was raised');
+    assert.ok(timeoutSeconds <= settings.maxRevisionTimeoutSeconds, o.metadata.name);
+  }
+  assert.is(settings.maxRevisionTimeoutSeconds <= 600 || /max-revision-timeout-seconds/.test(readme), true);
+});
+
+invariants('the step deadline is the same for runs, the watchdog and the steps', () => {
+  const envs = services(settings.tiers.length).filter((s) => s.fn.tiered || s.name === 'runs' || s.name === 'watchdog').map((s) => serviceView(s.name).env);
+  for (const env of envs) {
+    assert.is(env.HIPPO_STEP_TIMEOUT, String(settings.stepTimeoutSeconds));
+    assert.is(env.HIPPO_STEP_TIMEOUTS, envs[0]!.HIPPO_STEP_TIMEOUTS);
+  }
+});
+
+invariants('every Service: KPA, scale from the spec, DuckDB steps one request at a time, health probes, its own entry point', () => {
+  for (const svc of services(settings.tiers.length)) {
+    const v = serviceView(svc.name);
+    assert.is(v.annotations['autoscaling.knative.dev/class'], 'kpa.autoscaling.knative.dev');
+    assert.is(v.annotations['autoscaling.knative.dev/min-scale'], String(svc.fn.minScale));
+    assert.ok(Number(v.annotations['autoscaling.knative.dev/max-scale']) >= 1);
+    assert.ok(Number(v.annotations['autoscaling.knative.dev/target']) >= 1);
+    assert.ok(v.annotations['autoscaling.knative.dev/initial-scale'] !== undefined);
+    assert.is(v.containerConcurrency, svc.fn.concurrency);
+    if (svc.fn.duckdb && svc.fn.tiered) assert.is(v.containerConcurrency, 1, svc.name);
+    assert.is(v.container.readinessProbe.httpGet.path, '/health/readiness');
+    assert.is(v.container.livenessProbe.httpGet.path, '/health/liveness');
+    assert.equal(v.container.command, ['node', entryOf(svc.fn)]);
+    assert.ok(existsSync(join(root, svc.fn.entry)), svc.fn.entry);
+    assert.ok(!('PORT' in v.env), 'PORT is Knative\'s to set');
+    // Valid configuration for the function (K_SINK comes from the SinkBinding).
+    loadConfig({ ...v.env, K_SINK: 'http://broker.example/' });
+  }
+  for (const fn of functionSpecs.filter((f) => f.minScale === 0)) {
+    for (const svc of services(settings.tiers.length).filter((s) => s.fn === fn)) assert.is(serviceView(svc.name).annotations['autoscaling.knative.dev/min-scale'], '0');
+  }
+});
+
+invariants('the SinkBinding gives K_SINK to exactly the functions that need it', () => {
+  const needs = functionSpecs.filter((fn) => /\bK_SINK\b/.test(readFileSync(join(root, fn.entry), 'utf8'))).map((fn) => fn.name).sort();
+  const bound = ofKind('Service').filter((o) => o.metadata.labels?.[SINK_LABEL] === 'broker').map((o) => o.metadata.name).sort();
+  assert.equal(bound, needs);
+  const binding = ofKind('SinkBinding')[0]!.spec as { subject: { selector: { matchLabels: Record<string, string> } }; sink: { ref: { kind: string; name: string } } };
+  assert.equal(binding.subject.selector.matchLabels, { [SINK_LABEL]: 'broker' });
+  assert.equal(binding.sink.ref, { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: settings.broker.name });
+});
+
+invariants('a PingSource wakes each scheduled function (the watchdog every minute)', () => {
+  const pings = ofKind('PingSource').map((o) => o.spec as { schedule: string; sink: { ref: { kind: string; name: string } } });
+  assert.equal(pings.map((p) => [p.sink.ref.kind, p.sink.ref.name, p.schedule]), functionSpecs.filter((fn) => fn.schedule).map((fn) => ['Service', fn.name, fn.schedule]));
+  assert.ok(pings.some((p) => p.sink.ref.name === 'watchdog' && p.schedule === '* * * * *'));
+});
+
+invariants('only the runs API is reachable from outside the cluster', () => {
+  const open = ofKind('Service').filter((o) => o.metadata.labels?.['networking.knative.dev/visibility'] !== 'cluster-local');
+  assert.equal(open.map((o) => o.metadata.name), ['runs']);
+});
+
+invariants('skaffold.yaml builds the image the kustomizations deploy; the Dockerfile runs the build output', () => {
+  const skaffold = parse(readFileSync(join(root, 'skaffold.yaml'), 'utf8')) as {
+    build: { artifacts: { image: string }[] };
+    manifests: { kustomize: { paths: string[] } };
+    profiles: { name: string; build?: { artifacts: { image: string }[] }; manifests?: { kustomize: { paths: string[] } } }[];
+  };
+  assert.equal(skaffold.build.artifacts.map((a) => a.image), [settings.image.name]);
+  assert.equal(skaffold.manifests.kustomize.paths, ['knative']);
+  const dev = skaffold.profiles.find((p) => p.name === 'dev')!;
+  assert.equal(dev.build?.artifacts.map((a) => a.image), [`${settings.devRegistry}/hippo`]);
+  assert.equal(dev.manifests?.kustomize.paths, ['knative/overlays/dev']);
+  assert.ok(skaffold.profiles.some((p) => p.name === 'prod'));
+  const overlay = parse(renderManifests(settings).get('overlays/dev/kustomization.yaml')!) as { images: { name: string; newName: string }[] };
+  assert.equal(overlay.images.map((i) => [i.name, i.newName]), [[settings.image.name, `${settings.devRegistry}/hippo`]]);
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, /npm run build/);
+  assert.match(dockerfile, /^USER \d+/m); // numeric: runAsNonRoot can only verify a numeric user
+});
+
+invariants.run();
+
+// ---- settings the generator refuses --------------------------------------------------------
+
+const refused = suite('knative/: settings the generator refuses');
+
+const refuses = (change: Partial<ManifestSettings>, pattern: RegExp) => {
+  try {
+    checkSettings({ ...settings, ...change });
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`accepted ${JSON.stringify(change)}`);
+};
+
+refused('a step deadline longer than the request limit', () => {
+  refuses({ stepTimeoutSeconds: 900 }, /delisting-adjust-t0: delivery timeout \d+ s exceeds the Services' timeoutSeconds 600/);
+  refuses({ stepTimeouts: { 'pit-join': 601 } }, /pit-join-t0: delivery timeout \d+ s/);
+});
+
+refused('a request limit above the cluster maximum', () => {
+  refuses({ timeoutSeconds: 900 }, /timeoutSeconds 900 exceeds the cluster's max-revision-timeout-seconds \(600\)/);
+});
+
+refused('tiers that do not grow, an unknown step, a bad namespace', () => {
+  refuses({ tiers: [{ memory: '4GiB', cpu: '1', maxScale: 1 }, { memory: '1GiB', cpu: '1', maxScale: 1 }] }, /tiers\[1\]\.memory 1GiB must be larger/);
+  refuses({ stepTimeouts: { 'pit-jion': 60 } }, /"pit-jion" is not a step/);
+  refuses({ namespace: 'Hippo' }, /namespace "Hippo"/);
+});
+
+refused('a raised cluster limit allows longer requests', () => {
+  checkSettings({ ...settings, maxRevisionTimeoutSeconds: 3600, timeoutSeconds: 1800, stepTimeoutSeconds: 1500 });
+});
+
+refused.run();

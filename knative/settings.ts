@@ -1,0 +1,85 @@
+/**
+ * The cluster's side of the Knative manifests: what `npm run manifests` cannot learn from the
+ * trigger table (`eventing/triggers.ts`) and the function specs (`functions/specs.ts`). Edit
+ * here, run `npm run manifests`, commit both: CI fails when `knative/` differs from what this
+ * file and those two generate.
+ */
+export interface TierSettings {
+  /** Memory of the tier's containers (request = limit), in HIPPO_TIERS notation: `4GiB`. */
+  memory: string;
+  /** CPU the tier's containers request (Kubernetes quantity). No CPU limit: DuckDB may burst. */
+  cpu: string;
+  /** Most instances of one step at this tier (Knative `max-scale`). */
+  maxScale: number;
+}
+
+export interface ManifestSettings {
+  /** Namespace of every object (also the kustomization's `namespace`). */
+  namespace: string;
+  /**
+   * The image every Service runs. The manifests name it `hippo`; the kustomization's `images`
+   * entry points that name at `name:tag` (Skaffold replaces it with what it built).
+   */
+  image: { name: string; tag: string };
+  /** Registry of the Skaffold `dev` profile's overlay (`knative/overlays/dev`). */
+  devRegistry: string;
+  /** HIPPO_STORE of every function: `s3://bucket/prefix` in a cluster. */
+  store: string;
+  /**
+   * Secret every function takes its environment from when it exists (optional): the `AWS_*`
+   * credentials and region, `S3_ENDPOINT`, `HIPPO_TOKEN`.
+   */
+  envSecret: string;
+  broker: {
+    name: string;
+    /** `bootstrap.servers` of the Kafka broker's config. */
+    bootstrapServers: string;
+    /** `default.topic.partitions`: the broker's topic is keyed by run id (`partitionkey`). */
+    partitions: number;
+    /** `default.topic.replication.factor`. */
+    replicationFactor: number;
+  };
+  /** Memory tiers, smallest first: one Service and one Trigger per step and tier. */
+  tiers: TierSettings[];
+  /** A step attempt's deadline and its delivery timeout, seconds (HIPPO_STEP_TIMEOUT). */
+  stepTimeoutSeconds: number;
+  /** Per-step exceptions (HIPPO_STEP_TIMEOUTS), e.g. `{ 'pit-join': 590 }`. */
+  stepTimeouts: Record<string, number>;
+  /** `timeoutSeconds` of every Service: the longest a request may take. */
+  timeoutSeconds: number;
+  /**
+   * The cluster's `max-revision-timeout-seconds` (ConfigMap `config-defaults` in
+   * `knative-serving`; 600 unless raised). No Service may ask for more.
+   */
+  maxRevisionTimeoutSeconds: number;
+  /**
+   * Services of the tiers above 0 start with no instance (`initial-scale: 0`), so deploying
+   * does not need room for a 16 GiB pod of every step. Needs `allow-zero-initial-scale: "true"`
+   * in `config-autoscaler`; false gives every Service Knative's default first instance.
+   */
+  zeroInitialScale: boolean;
+}
+
+export const settings: ManifestSettings = {
+  namespace: 'hippo',
+  image: { name: 'registry.example.com/hippo', tag: '0.1.0' },
+  devRegistry: 'localhost:5001',
+  store: 's3://hippo/prod',
+  envSecret: 'hippo-env',
+  broker: {
+    name: 'hippo',
+    bootstrapServers: 'my-cluster-kafka-bootstrap.kafka:9092',
+    partitions: 12,
+    replicationFactor: 3,
+  },
+  tiers: [
+    { memory: '1GiB', cpu: '500m', maxScale: 10 },
+    { memory: '4GiB', cpu: '1', maxScale: 4 },
+    { memory: '16GiB', cpu: '2', maxScale: 2 },
+  ],
+  stepTimeoutSeconds: 540,
+  stepTimeouts: {},
+  timeoutSeconds: 600,
+  maxRevisionTimeoutSeconds: 600,
+  zeroInitialScale: true,
+};
