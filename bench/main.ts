@@ -8,6 +8,7 @@ import { benchPit, type PitResult } from './pit.ts';
 import { PIT_QUICK_SCALE, PIT_SCALE } from './pit-data.ts';
 import { benchEvents } from './events.ts';
 import { benchTranscripts, TRANSCRIPT_QUICK_SCALE, TRANSCRIPT_SCALE } from './transcripts.ts';
+import { benchColdStart, COLD_START_TARGET_MS } from './cold-start.ts';
 
 /**
  * `npm run bench`: Hippo's figures, each against a baseline measured in the same run on the
@@ -28,6 +29,8 @@ const out = opts.out ?? join(root, 'bench', opts.quick ? 'results.quick.json' : 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const started = Date.now();
+// First, while the machine is quiet: seconds, not minutes.
+const coldStart = await benchColdStart({ root, samples: opts.quick ? 3 : 7, log });
 const pit: PitResult = await benchPit({ scale: opts.quick ? PIT_QUICK_SCALE : PIT_SCALE, reps, root, log });
 const events = await benchEvents({ events: opts.quick ? 300 : 3000, concurrency: 32, log });
 const transcripts = await benchTranscripts({ scale: opts.quick ? TRANSCRIPT_QUICK_SCALE : TRANSCRIPT_SCALE, reps, root, log });
@@ -46,6 +49,7 @@ const results = {
   pit,
   transcripts,
   events,
+  ...coldStart,
   total_s: Math.round((Date.now() - started) / 1000),
 };
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -84,6 +88,11 @@ printTable([
     const e = events[b];
     return [b, `${e.ingress_p50} / ${e.ingress_p99}`, `${e.delivery_p50} / ${e.delivery_p99}`, `${e.reply_p50} / ${e.reply_p99}`, `${e.end_to_end_p50} / ${e.end_to_end_p99}`];
   }),
+]);
+console.log(`\ncold start, process start → ready (node dist/functions/<name>/main.js, median), target < ${COLD_START_TARGET_MS} ms:`);
+printTable([
+  ['function', 'ms', 'samples'],
+  ...Object.entries(coldStart.cold_start_ms).map(([fn, ms]) => [fn, String(ms), coldStart.cold_start_samples_ms[fn]!.join(' ')]),
 ]);
 console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal; pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
 
