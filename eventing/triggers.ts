@@ -82,11 +82,21 @@ export function triggerTable(options: TriggerTableOptions): Trigger[] {
         name: stepService(step, tier),
         filter: { type: EventTypes.stepRequested, step, tier: String(tier) },
         subscriber: stepService(step, tier),
-        delivery: delivery((o.stepTimeouts?.[step] ?? o.stepTimeoutSeconds) * 1000),
+        delivery: delivery(stepDeliveryTimeoutMs(o.stepTimeouts?.[step] ?? o.stepTimeoutSeconds)),
       });
     }
   }
   return triggers;
+}
+
+/**
+ * A step delivery's timeout from the step's deadline: a little longer (+25 %, at most +60 s),
+ * so the watchdog re-dispatches a hung attempt while the hung delivery still holds its
+ * instance, and the broker's retry of the hung delivery queues behind the fresh attempt.
+ * (540 s → 600 s: Knative's default request limit.)
+ */
+export function stepDeliveryTimeoutMs(deadlineSeconds: number): number {
+  return Math.round(Math.min(deadlineSeconds * 1.25, deadlineSeconds + 60) * 1000);
 }
 
 /** Knative's exact-match filter: every attribute named in the filter must be equal. */

@@ -102,7 +102,16 @@ export class ProcessRunner {
           return await fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
         } catch (err) {
           const name = (err as Error).name;
-          if (name === 'TimeoutError' || name === 'AbortError') throw err;
+          if (name === 'TimeoutError' || name === 'AbortError') {
+            // A one-request-at-a-time instance whose request timed out is busy for good (a
+            // hung step). In a cluster the next request would get another pod; here the
+            // instance is replaced, so the hung work cannot hold its slot or its memory.
+            if (inst.spec.fn.concurrency === 1 && inst.child && inst.state === 'ready') {
+              this.log.warn('request timed out; replacing the instance', { service, pid: inst.child.pid, timeoutMs });
+              await this.terminate(inst, 'SIGKILL');
+            }
+            throw err;
+          }
           // The connection broke. If the process died, answer as Knative's queue-proxy does
           // (502), saying how it died — which only the runner (the kubelet, in a cluster) knows.
           const died = await Promise.race([exited?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
@@ -210,12 +219,12 @@ export class ProcessRunner {
     }
   }
 
-  private async terminate(inst: Instance): Promise<void> {
+  private async terminate(inst: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = inst.child;
     if (!child || inst.state === 'stopped') return;
     inst.expectedExit = true;
     inst.state = 'stopping';
-    child.kill('SIGTERM');
+    child.kill(signal);
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await inst.exited;
     clearTimeout(kill);

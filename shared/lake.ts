@@ -67,7 +67,11 @@ export async function loadDatasets(
     const deferred = options.defer?.[name] ?? [];
     const unknown = deferred.filter((d) => !spec.columns.some((col) => col.name === d) || spec.key.includes(d));
     if (unknown.length) throw new Error(`cannot defer ${name}.${unknown.join(', ')}: not a non-key column`);
-    await c.run(tableSql(spec, paths, range?.column, deferred), range ? [options.asOf, range.from, range.to] : [options.asOf]);
+    try {
+      await c.run(tableSql(spec, paths, range?.column, deferred), range ? [options.asOf, range.from, range.to] : [options.asOf]);
+    } catch (err) {
+      throw unreadablePart(err, name, parts, paths) ?? err;
+    }
     if (deferred.length) {
       const source = paths.length
         ? `SELECT * FROM read_parquet(${literalList(paths)}, union_by_name = true, filename = true, file_row_number = true)`
@@ -77,6 +81,23 @@ export async function loadDatasets(
     lineage[name] = parts;
   }
   return lineage;
+}
+
+/**
+ * A part DuckDB cannot read (truncated, not Parquet at all) is bad input, not a crash: 422,
+ * naming the part by its key, so the run fails at once with a reason and no retry or bigger
+ * tier is spent on it. Undefined when the error is not about one of the parts.
+ */
+function unreadablePart(err: unknown, dataset: string, parts: string[], paths: string[]): InputError | undefined {
+  const message = (err as Error)?.message ?? String(err);
+  const i = paths.findIndex((p) => message.includes(p));
+  if (i === -1 || !/Invalid Input Error|Parquet|magic bytes|corrupt/i.test(message)) return undefined;
+  const reason = message.replaceAll(paths[i]!, parts[i]!);
+  return new InputError(
+    `dataset ${dataset}: lake part ${parts[i]} is not a readable Parquet file (${reason}); remove or replace that part`,
+    [{ field: dataset, file: parts[i], message: reason }],
+    err,
+  );
 }
 
 function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
