@@ -2,9 +2,7 @@
 # One image for every Hippo function. Each Knative Service picks its function with
 # `command: [node, dist/functions/<name>/main.js]` (knative/services.yaml): plain Node on
 # compiled JavaScript, no TypeScript loader, no install or download when a pod starts.
-#
-#   docker build -t hippo .
-#   docker run --rm -p 8080:8080 -e K_SINK=http://broker.example/ -e HIPPO_HOST=0.0.0.0 hippo
+# Build: `docker build -t registry.example.com/hippo:0.1.0 .` (or Skaffold, skaffold.yaml).
 ARG NODE_VERSION=20.20
 
 # Dependencies with a toolchain: zstd-napi compiles its binding when no prebuilt one fits.
