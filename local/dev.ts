@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../shared/config.ts';
 import { formatBytes } from '../shared/config.ts';
@@ -25,6 +26,9 @@ import { ProcessRunner } from './runner.ts';
  */
 /** The environment an S3 client reads (DESIGN §12), passed to every function process. */
 const S3_ENV = ['S3_ENDPOINT', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+
+/** Instances per Service at most, locally: one more than the cores, so a stuck one never stops the work. */
+const LOCAL_MAX_SCALE = availableParallelism() + 1;
 
 export interface LocalPlatformOptions {
   config: Config;
@@ -82,6 +86,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // most of the rest — a step that outgrows it dies, as a container over its limit would.
     nodeArgs: (s) =>
       s.tier === undefined ? [] : [`--max-old-space-size=${Math.max(64, Math.floor(((config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!) * (1 - DUCKDB_MEMORY_SHARE) * 0.8) / 1024 ** 2))}`],
+    // Scale out, locally: a one-request-at-a-time step gets a few instances (a hung or slow
+    // request does not hold up the rest); a Service that takes many requests at once needs one.
+    maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, LOCAL_MAX_SCALE)),
     serviceEnv: (s): Record<string, string> =>
       s.name === 'runs'
         ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` }

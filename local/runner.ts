@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { ServiceSpec } from '../functions/specs.ts';
 import type { WorkerStatus } from '../eventing/catalog.ts';
 
 /**
- * The local stand-in for Knative Serving: each Service is its own child process on its own
- * port, started on the first request addressed to it (scale from zero), stopped after an
- * idle period (scale to zero), restarted if it dies. Services with `minScale > 0` start
- * with the runner and are brought back when they die.
+ * The local stand-in for Knative Serving. Each Service is a pool of child processes
+ * (instances), each on its own port: the first request starts one (scale from zero); when
+ * every instance is full — `concurrency` requests each, Knative's `containerConcurrency` — and
+ * the pool is below its `maxInstances`, another starts (scale out); an instance idle for
+ * `idleMs` stops (scale to zero, down to `minScale`); a dead one is replaced on demand, and
+ * `minScale` Services are brought back at once.
  */
 export interface RunnerOptions {
   services: ServiceSpec[];
@@ -20,8 +21,8 @@ export interface RunnerOptions {
   /** Extra environment per service, and fixed ports (e.g. runs on 8080). */
   serviceEnv?: (s: ServiceSpec) => Record<string, string>;
   idleMs: number;
-  /** Requests one local instance takes at once, as a multiple of the spec's `concurrency` (one instance stands for many pods). */
-  concurrencyScale?: number;
+  /** Most instances of a Service at once (the autoscaler's `max-scale`, locally). Default 1. */
+  maxInstances?: (s: ServiceSpec) => number;
   /** Extra Node options per service (e.g. a tier's heap limit). */
   nodeArgs?: (s: ServiceSpec) => string[];
   /** How long a process may take to become ready. */
@@ -29,38 +30,50 @@ export interface RunnerOptions {
   log?: Logger;
 }
 
-type State = 'stopped' | 'starting' | 'ready' | 'stopping';
+type State = 'starting' | 'ready' | 'stopping' | 'stopped';
+
+interface Exit { pid?: number; code: number | null; signal: NodeJS.Signals | null }
 
 interface Instance {
-  spec: ServiceSpec;
+  child: ChildProcess;
   state: State;
-  child?: ChildProcess;
-  url?: string;
-  starting?: Promise<string>;
-  exited?: Promise<void>;
+  /** Resolves to the base URL once the process said it is ready. */
+  ready: Promise<string>;
+  exited: Promise<void>;
   inflight: number;
   lastActive: number;
+  expectedExit: boolean;
+  /** How the process ended, for the answer to a request it took down with it. */
+  exit?: Exit;
+}
+
+interface Service {
+  spec: ServiceSpec;
+  instances: Set<Instance>;
+  /** Requests waiting for a free slot (Knative's activator buffer), first come first served. */
+  waiters: (() => void)[];
+  /** Requests one instance takes at once. */
+  capacity: number;
+  maxInstances: number;
   restarts: number;
   oomKills: number;
-  expectedExit: boolean;
-  /** How the last process ended, for the answer to a request it took down with it. */
-  lastExit?: { pid?: number; code: number | null; signal: NodeJS.Signals | null };
-  /** Knative's queue-proxy in front of the one local instance: at most `concurrency` requests inside. */
-  queue: LimitFunction;
 }
 
 export class ProcessRunner {
-  private readonly instances = new Map<string, Instance>();
+  private readonly services = new Map<string, Service>();
   private readonly log: Logger;
   private reaper?: NodeJS.Timeout;
   private stopped = false;
+  private live = 0;
+  private peak = 0;
 
   constructor(private readonly options: RunnerOptions) {
     this.log = options.log ?? silentLogger;
     for (const spec of options.services) {
-      this.instances.set(spec.name, {
-        spec, state: 'stopped', inflight: 0, lastActive: 0, restarts: 0, oomKills: 0, expectedExit: false,
-        queue: pLimit(spec.fn.concurrency > 0 ? spec.fn.concurrency * (options.concurrencyScale ?? 1) : Infinity),
+      this.services.set(spec.name, {
+        spec, instances: new Set(), waiters: [], restarts: 0, oomKills: 0,
+        capacity: spec.fn.concurrency > 0 ? spec.fn.concurrency : Infinity,
+        maxInstances: Math.max(1, options.maxInstances?.(spec) ?? 1),
       });
     }
   }
@@ -70,90 +83,121 @@ export class ProcessRunner {
     const interval = Math.max(100, Math.min(1000, this.options.idleMs / 4));
     this.reaper = setInterval(() => this.reapIdle(), interval);
     this.reaper.unref();
-    await Promise.all([...this.instances.values()].filter((i) => i.spec.fn.minScale > 0).map((i) => this.ensure(i.spec.name)));
+    await Promise.all([...this.services.values()].filter((s) => s.spec.fn.minScale > 0).map((s) => this.ensure(s.spec.name)));
   }
 
-  /** The base URL of a running instance, starting it if it is scaled to zero. */
+  /** The base URL of a running instance of `name`, starting one if it is scaled to zero. */
   async ensure(name: string): Promise<string> {
-    const inst = this.instances.get(name);
-    if (!inst) throw new Error(`no such service: ${name}`);
+    const svc = this.service(name);
     if (this.stopped) throw new Error('runner is stopped');
-    if (inst.state === 'ready' && inst.url) return inst.url;
-    if (inst.state === 'starting' && inst.starting) return inst.starting;
-    if (inst.state === 'stopping') {
-      await inst.exited;
-      return this.ensure(name);
-    }
-    return this.spawn(inst);
+    const running = [...svc.instances].find((i) => i.state === 'ready' || i.state === 'starting');
+    return (running ?? this.spawn(svc)).ready;
   }
 
-  /** `Deliver` for the dispatcher: the request goes to the service's process, started if need be. */
+  /** `Deliver` for the dispatcher: the request goes to an instance of the service, started if need be. */
   deliver = async (service: string, request: Request, timeoutMs: number): Promise<Response> => {
-    const inst = this.instances.get(service);
-    if (!inst) return new Response(`no service ${service}`, { status: 404 });
-    inst.inflight++;
+    const svc = this.services.get(service);
+    if (!svc) return new Response(`no service ${service}`, { status: 404 });
+    const inst = await this.acquire(svc);
     try {
-      return await inst.queue(async () => {
-        const base = await this.ensure(service);
-        const url = new URL(request.url);
-        const exited = inst.exited;
-        try {
-          // The timeout starts when the request leaves the queue, not when it joined it.
-          return await fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
-        } catch (err) {
-          const name = (err as Error).name;
-          if (name === 'TimeoutError' || name === 'AbortError') {
-            // A one-request-at-a-time instance whose request timed out is busy for good (a
-            // hung step). In a cluster the next request would get another pod; here the
-            // instance is replaced, so the hung work cannot hold its slot or its memory.
-            if (inst.spec.fn.concurrency === 1 && inst.child && inst.state === 'ready') {
-              this.log.warn('request timed out; replacing the instance', { service, pid: inst.child.pid, timeoutMs });
-              await this.terminate(inst, 'SIGKILL');
-            }
-            throw err;
+      const base = await inst.ready;
+      const url = new URL(request.url);
+      try {
+        // The timeout starts when the request reaches an instance, not when it joined the wait.
+        return await fetch(new Request(base + url.pathname + url.search, request), { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        const name = (err as Error).name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          // A one-request-at-a-time instance whose request timed out is busy for good (a hung
+          // step), holding its memory. In a cluster the pod would stay stuck while others
+          // serve; here it is stopped, so the pool can start a fresh one in its place.
+          if (svc.capacity === 1 && inst.state === 'ready') {
+            this.log.warn('request timed out; replacing the instance', { service, pid: inst.child.pid, timeoutMs });
+            await this.terminate(inst, 'SIGKILL');
           }
-          // The connection broke. If the process died, answer as Knative's queue-proxy does
-          // (502), saying how it died — which only the runner (the kubelet, in a cluster) knows.
-          const died = await Promise.race([exited?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
-          if (!died || !inst.lastExit) throw err;
-          return deathResponse(service, inst.lastExit);
+          throw err;
         }
-      });
+        // The connection broke. If the process died, answer as Knative's queue-proxy does
+        // (502), saying how it died — which only the runner (the kubelet, in a cluster) knows.
+        const died = await Promise.race([inst.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+        if (!died || !inst.exit) throw err;
+        return deathResponse(service, inst.exit);
+      }
     } finally {
-      inst.inflight--;
-      inst.lastActive = Date.now();
+      this.release(svc, inst);
     }
   };
 
-  /** Process ids of running instances (for tests and the workers view). */
+  /** Process id of a running instance (for tests). */
   pid(name: string): number | undefined {
-    const inst = this.instances.get(name);
-    return inst && inst.state !== 'stopped' ? inst.child?.pid : undefined;
+    return this.pids(name)[0];
   }
 
-  status(): WorkerStatus[] {
-    return [...this.instances.values()].map((i) => ({
-      service: i.spec.name,
-      fn: i.spec.fn.name,
-      ...(i.spec.tier !== undefined ? { tier: i.spec.tier } : {}),
-      ready: i.state === 'ready' ? 1 : 0,
-      busy: i.queue.activeCount > 0 ? 1 : 0,
-      queued: i.queue.pendingCount,
-      restarts: i.restarts,
-      oomKills: i.oomKills,
-      state: i.state,
-      pid: i.state !== 'stopped' ? i.child?.pid : undefined,
-    }));
+  /** Process ids of every running instance of the service. */
+  pids(name: string): number[] {
+    return [...this.service(name).instances].filter((i) => i.state !== 'stopped').map((i) => i.child.pid!).filter(Boolean);
+  }
+
+  /** Worker processes alive now, and the most there have been at once. */
+  processes(): { now: number; peak: number } {
+    return { now: this.live, peak: this.peak };
+  }
+
+  status(): (WorkerStatus & { queued: number; instances: number; pids: number[] })[] {
+    return [...this.services.values()].map((s) => {
+      const all = [...s.instances];
+      return {
+        service: s.spec.name,
+        fn: s.spec.fn.name,
+        ...(s.spec.tier !== undefined ? { tier: s.spec.tier } : {}),
+        ready: all.filter((i) => i.state === 'ready').length,
+        busy: all.filter((i) => i.inflight > 0).length,
+        queued: s.waiters.length,
+        restarts: s.restarts,
+        oomKills: s.oomKills,
+        instances: all.length,
+        pids: this.pids(s.spec.name),
+      };
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reaper) clearInterval(this.reaper);
-    await Promise.all([...this.instances.values()].map((i) => this.terminate(i)));
+    await Promise.all([...this.services.values()].flatMap((s) => [...s.instances].map((i) => this.terminate(i))));
   }
 
-  private spawn(inst: Instance): Promise<string> {
-    const { spec } = inst;
+  private service(name: string): Service {
+    const svc = this.services.get(name);
+    if (!svc) throw new Error(`no such service: ${name}`);
+    return svc;
+  }
+
+  /** A slot on an instance: one with room, else a new instance, else wait for a slot to free. */
+  private async acquire(svc: Service): Promise<Instance> {
+    for (;;) {
+      if (this.stopped) throw new Error('runner is stopped');
+      const running = [...svc.instances].filter((i) => (i.state === 'ready' || i.state === 'starting') && i.inflight < svc.capacity);
+      // The least busy instance with room; a ready one before one still starting.
+      running.sort((a, b) => a.inflight - b.inflight || Number(b.state === 'ready') - Number(a.state === 'ready'));
+      const inst = running[0] ?? (svc.instances.size < svc.maxInstances ? this.spawn(svc) : undefined);
+      if (inst) {
+        inst.inflight++;
+        inst.lastActive = Date.now();
+        return inst;
+      }
+      await new Promise<void>((r) => svc.waiters.push(r));
+    }
+  }
+
+  private release(svc: Service, inst: Instance): void {
+    inst.inflight--;
+    inst.lastActive = Date.now();
+    svc.waiters.shift()?.();
+  }
+
+  private spawn(svc: Service): Instance {
+    const { spec } = svc;
     const env = {
       ...this.options.env,
       PORT: '0',
@@ -166,66 +210,74 @@ export class ProcessRunner {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child.on('error', (err) => this.log.error('could not start service', { service: spec.name, err }));
-    inst.child = child;
-    inst.state = 'starting';
-    inst.expectedExit = false;
-    inst.lastActive = Date.now();
+    this.live++;
+    this.peak = Math.max(this.peak, this.live);
     let resolveExit!: () => void;
-    inst.exited = new Promise((r) => (resolveExit = r));
+    const inst: Instance = {
+      child, state: 'starting', inflight: 0, lastActive: Date.now(), expectedExit: false,
+      exited: new Promise((r) => (resolveExit = r)),
+      ready: undefined as unknown as Promise<string>,
+    };
+    svc.instances.add(inst);
     const started = Date.now();
-    inst.starting = new Promise<string>((resolve, reject) => {
+    const timeoutMs = this.options.startTimeoutMs ?? 20_000;
+    inst.ready = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`${spec.name} did not become ready in ${this.options.startTimeoutMs ?? 20_000} ms`));
+        reject(new Error(`${spec.name} did not become ready in ${timeoutMs} ms`));
         child.kill('SIGKILL');
-      }, this.options.startTimeoutMs ?? 20_000);
+      }, timeoutMs);
       child.on('message', (m: { ready?: boolean; port?: number }) => {
-        if (!m?.ready || inst.child !== child) return;
+        if (!m?.ready || inst.state !== 'starting') return;
         clearTimeout(timer);
-        inst.url = `http://127.0.0.1:${m.port}`;
         inst.state = 'ready';
         this.log.info('service ready', { service: spec.name, pid: child.pid, port: m.port, ms: Date.now() - started });
-        resolve(inst.url);
+        resolve(`http://127.0.0.1:${m.port}`);
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
-        if (inst.child === child) {
-          const wasStarting = inst.state === 'starting';
-          inst.state = 'stopped';
-          inst.url = undefined;
-          inst.starting = undefined;
-          if (!inst.expectedExit) {
-            inst.restarts++;
-            if (exitCause(code, signal) === 'out_of_memory') inst.oomKills++;
-            this.log.warn('service died', { service: spec.name, pid: child.pid, code, signal });
-            if (spec.fn.minScale > 0 && !this.stopped) setTimeout(() => void this.ensure(spec.name).catch(() => {}), 500).unref();
+        const wasStarting = inst.state === 'starting';
+        inst.state = 'stopped';
+        inst.exit = { pid: child.pid, code, signal };
+        svc.instances.delete(inst);
+        this.live--;
+        if (!inst.expectedExit) {
+          svc.restarts++;
+          if (exitCause(code, signal) === 'out_of_memory') svc.oomKills++;
+          this.log.warn('service died', { service: spec.name, pid: child.pid, code, signal });
+          if (spec.fn.minScale > svc.instances.size && !this.stopped) {
+            setTimeout(() => void this.ensure(spec.name).catch(() => {}), 500).unref();
           }
-          if (wasStarting) reject(new Error(`${spec.name} exited while starting (code ${code}, signal ${signal})`));
         }
-        inst.lastExit = { pid: child.pid, code, signal };
+        if (wasStarting) reject(new Error(`${spec.name} exited while starting (code ${code}, signal ${signal})`));
         resolveExit();
+        // Whoever waited for a slot may now start an instance in this one's place.
+        for (const wake of svc.waiters.splice(0)) wake();
       });
     });
-    return inst.starting;
+    inst.ready.catch(() => {}); // a start failure reaches whoever awaits `ready`; never unhandled
+    return inst;
   }
 
   private reapIdle(): void {
     const now = Date.now();
-    for (const inst of this.instances.values()) {
-      if (inst.spec.fn.minScale > 0 || inst.state !== 'ready' || inst.inflight > 0) continue;
-      if (now - inst.lastActive >= this.options.idleMs) {
-        this.log.info('scaling to zero', { service: inst.spec.name, pid: inst.child?.pid });
+    for (const svc of this.services.values()) {
+      let running = [...svc.instances].filter((i) => i.state === 'ready' || i.state === 'starting').length;
+      for (const inst of svc.instances) {
+        if (running <= svc.spec.fn.minScale) break;
+        if (inst.state !== 'ready' || inst.inflight > 0 || now - inst.lastActive < this.options.idleMs) continue;
+        this.log.info('scaling down', { service: svc.spec.name, pid: inst.child.pid });
+        running--;
         void this.terminate(inst);
       }
     }
   }
 
   private async terminate(inst: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = inst.child;
-    if (!child || inst.state === 'stopped') return;
+    if (inst.state === 'stopped') return;
     inst.expectedExit = true;
     inst.state = 'stopping';
-    child.kill(signal);
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    inst.child.kill(signal);
+    const kill = setTimeout(() => inst.child.kill('SIGKILL'), 10_000);
     await inst.exited;
     clearTimeout(kill);
   }
@@ -242,7 +294,7 @@ export function exitCause(code: number | null, signal: NodeJS.Signals | null): '
   return 'worker_lost';
 }
 
-function deathResponse(service: string, exit: NonNullable<Instance['lastExit']>): Response {
+function deathResponse(service: string, exit: Exit): Response {
   const code = exitCause(exit.code, exit.signal);
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
   const why = code === 'out_of_memory' ? 'ran out of memory' : code === 'killed' ? 'was killed' : 'died';
