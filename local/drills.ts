@@ -50,12 +50,12 @@ async function withPlatform<T>(env: DrillEnv, vars: Record<string, string>, fn: 
 
 const calm = new Map<string, string>();
 /** The result's sha256 of the same request on an undisturbed, in-process platform. */
-export async function calmSha(store: FileStore, params: Record<string, unknown> = PARAMS, pipeline = 'equity-panel'): Promise<string> {
-  const key = `${store.url} ${pipeline} ${JSON.stringify(params)}`;
+export async function calmSha(store: FileStore, params: Record<string, unknown> = PARAMS, pipeline = 'equity-panel', asOf = AS_OF): Promise<string> {
+  const key = `${store.url} ${pipeline} ${JSON.stringify(params)} ${asOf}`;
   if (!calm.has(key)) {
     const quiet = await startEmbedded({ store, config: { HIPPO_TIERS: [1 << 30], HIPPO_STEP_TIMEOUT: 600 } });
     try {
-      const twin = await runToEnd(quiet, { pipeline, params, asOf: AS_OF });
+      const twin = await runToEnd(quiet, { pipeline, params, asOf });
       assert.is(twin.status, 'succeeded', 'the undisturbed twin succeeds');
       const view = (await (await quiet.runs.request(`/runs/${twin.id}`)).json()) as { result: { sha256: string } };
       calm.set(key, view.result.sha256);
