@@ -24,6 +24,10 @@ export function serveFunction(app: Hono, options: { port: number; name: string; 
       await options.onClose?.();
       process.exit(0);
     });
+    // A kept-alive connection that goes idle once its answer is out would hold the close
+    // open for its keep-alive time: close those as they go idle.
+    const http = server as unknown as { closeIdleConnections?: () => void };
+    setInterval(() => http.closeIdleConnections?.(), 100).unref();
     // In-flight work gets a grace period, then the process goes regardless.
     setTimeout(() => process.exit(0), 30_000).unref();
   };
