@@ -15,7 +15,7 @@ import type { ManifestSettings } from './settings.ts';
  * the same sources the local platform runs on, so the two never drift.
  *
  * ```ts
- * const files = renderManifests(settings); // Map { 'services.yaml' => '…', … }
+ * const files = renderManifests(settings); // Map { 'base/services.yaml' => '…', … }
  * await writeManifests('knative', settings);
  * ```
  */
@@ -118,12 +118,18 @@ export function manifestFiles(s: ManifestSettings): Map<string, K8sObject[]> {
   ]);
 }
 
-/** The files of `knative/` (relative paths) and their text. */
+/**
+ * The files of `knative/` (relative paths) and their text. The objects live in `base/`:
+ * kustomize refuses an overlay inside the folder of the kustomization it builds on, so
+ * `knative/kustomization.yaml` (what `kubectl apply -k knative/` builds) and
+ * `overlays/dev/` both build on `base/`.
+ */
 export function renderManifests(s: ManifestSettings): Map<string, string> {
   const out = new Map<string, string>();
   const files = manifestFiles(s);
-  for (const [file, objects] of files) out.set(file, `${GENERATED}\n${objects.map((o) => yaml(o)).join('---\n')}`);
-  out.set('kustomization.yaml', `${GENERATED}\n${yaml(kustomization(s, [...files.keys()]))}`);
+  for (const [file, objects] of files) out.set(`base/${file}`, `${GENERATED}\n${objects.map((o) => yaml(o)).join('---\n')}`);
+  out.set('base/kustomization.yaml', `${GENERATED}\n${yaml(kustomization(s, [...files.keys()]))}`);
+  out.set('kustomization.yaml', `${GENERATED}\n${yaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['base'] })}`);
   out.set('overlays/dev/kustomization.yaml', `${GENERATED}\n${yaml(devOverlay(s))}`);
   return out;
 }
@@ -391,7 +397,7 @@ function devOverlay(s: ManifestSettings): Record<string, unknown> {
   return {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
-    resources: ['../..'],
+    resources: ['../../base'],
     images: [{ name: s.image.name, newName: `${s.devRegistry}/hippo`, newTag: 'dev' }],
     patches: [
       { target: target(`!${TIER_LABEL}`), patch: minScaleOne },

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +85,8 @@ generated('equal the generator output (run `npm run manifests` when this fails)'
 });
 
 generated('the kustomization lists every generated file and points the image placeholder at settings.image', () => {
-  const k = parse(renderManifests(settings).get('kustomization.yaml')!);
+  assert.equal(parse(renderManifests(settings).get('kustomization.yaml')!).resources, ['base']);
+  const k = parse(renderManifests(settings).get('base/kustomization.yaml')!);
   assert.equal(k.resources, [...files.keys()]);
   assert.is(k.namespace, settings.namespace);
   assert.equal(k.images, [{ name: 'hippo', newName: settings.image.name, newTag: settings.image.tag }]);
@@ -216,6 +218,45 @@ schemas('the broker config has the keys of the Kafka broker example ConfigMap', 
 });
 
 schemas.run();
+
+// ---- what kustomize makes of it --------------------------------------------------------------
+
+/**
+ * `kubectl apply -k` applies what kustomize builds, not the files themselves: build both
+ * kustomizations with kubectl's own kustomize (skipped, and counted as skipped, without kubectl).
+ */
+const kustomize = suite('knative/: kubectl kustomize');
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const build = (dir: string): K8sObject[] => {
+  const r = spawnSync('kubectl', ['kustomize', join(here, dir)], { encoding: 'utf8' });
+  assert.is(r.status, 0, `kubectl kustomize knative/${dir}: ${r.stderr}`);
+  return parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+};
+const minScale = (o: K8sObject) => view(o).annotations['autoscaling.knative.dev/min-scale'];
+
+(kubectl ? kustomize : kustomize.skip)('knative/: every object, valid, in the namespace, the image pointed at settings.image', () => {
+  const built = build('.');
+  assert.is(built.length, objects.length);
+  for (const o of built) {
+    assert.equal(validate(o), [], `${o.kind}/${o.metadata.name}`);
+    if (o.kind !== 'Namespace') assert.is(o.metadata.namespace, settings.namespace);
+  }
+  for (const o of built.filter((x) => x.kind === 'Service' && x.apiVersion.startsWith('serving'))) {
+    assert.is((view(o).container as unknown as { image: string }).image, `${settings.image.name}:${settings.image.tag}`);
+  }
+});
+
+(kubectl ? kustomize : kustomize.skip)('knative/overlays/dev: local registry, one warm instance of every Service below tier 1', () => {
+  const services = build('overlays/dev').filter((x) => x.kind === 'Service' && x.apiVersion.startsWith('serving'));
+  assert.is(services.length, ofKind('Service').length);
+  for (const o of services) {
+    assert.is((view(o).container as unknown as { image: string }).image, `${settings.devRegistry}/hippo:dev`);
+    const tier = o.metadata.labels?.['hippo.dev/tier'];
+    assert.is(minScale(o), tier === undefined || tier === '0' ? '1' : '0', o.metadata.name);
+  }
+});
+
+kustomize.run();
 
 // ---- invariants ----------------------------------------------------------------------------
 
