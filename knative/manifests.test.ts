@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -12,7 +14,7 @@ import { functionSpecs, services } from '../functions/specs.ts';
 import { loadConfig, parseBytes } from '../shared/config.ts';
 import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { checkSettings, compareManifests, entryOf, manifestFiles, renderManifests, SINK_LABEL, type K8sObject } from './generate.ts';
+import { checkSettings, compareManifests, entryOf, manifestFiles, renderManifests, SINK_LABEL, writeManifests, type K8sObject } from './generate.ts';
 import { settings, type ManifestSettings } from './settings.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +93,25 @@ generated('the kustomization lists every generated file and points the image pla
   assert.is(k.namespace, settings.namespace);
   assert.equal(k.images, [{ name: 'hippo', newName: settings.image.name, newTag: settings.image.tag }]);
   for (const o of objects.filter((x) => x.kind !== 'Namespace')) assert.is(o.metadata.namespace, settings.namespace, `${o.kind}/${o.metadata.name}`);
+});
+
+generated('writing: every file, stale YAML removed; a changed, missing or extra file is drift', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hippo-manifests-'));
+  try {
+    await writeFile(join(dir, 'old-kind.yaml'), 'kind: Gone\n');
+    const written = await writeManifests(dir, settings);
+    assert.equal(written, [...renderManifests(settings).keys()]);
+    assert.ok(!existsSync(join(dir, 'old-kind.yaml')));
+    assert.equal(await compareManifests(dir, settings), []);
+    await writeFile(join(dir, 'base/triggers.yaml'), renderManifests(settings).get('base/triggers.yaml')!.replace('retry: 3', 'retry: 2'));
+    await rm(join(dir, 'base/rbac.yaml'));
+    await writeFile(join(dir, 'base/extra.yml'), 'kind: Extra\n');
+    const drift = await compareManifests(dir, settings);
+    assert.equal(drift.map((d) => [d.file, d.problem]), [['base/rbac.yaml', 'missing'], ['base/triggers.yaml', 'differs'], ['base/extra.yml', 'not generated']]);
+    assert.equal(drift[1], { file: 'base/triggers.yaml', problem: 'differs', line: 22, expected: '    retry: 3', actual: '    retry: 2' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 generated.run();
