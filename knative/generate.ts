@@ -258,7 +258,8 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
         spec: {
           containerConcurrency: fn.concurrency,
           timeoutSeconds: s.timeoutSeconds,
-          ...(fn.name === 'watchdog' ? { serviceAccountName: CLUSTER_READER } : {}),
+          // Only the watchdog talks to the Kubernetes API; no other pod gets a token for it.
+          ...(fn.name === 'watchdog' ? { serviceAccountName: CLUSTER_READER } : { automountServiceAccountToken: false }),
           containers: [
             {
               image: IMAGE_PLACEHOLDER,
