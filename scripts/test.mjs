@@ -37,16 +37,21 @@ const children = new Set();
 
 /** A test file that runs longer than this is killed and counts as failed: CI never hangs. */
 const FILE_TIMEOUT_MS = Number(process.env.HIPPO_TEST_FILE_TIMEOUT ?? 600) * 1000;
+/**
+ * The long files, started first so they do not end the run alone, and the time each may
+ * take (a multiple of the default, so HIPPO_TEST_FILE_TIMEOUT still scales them).
+ */
+const LONG_FILES = { 'local/soak.test.ts': 2, 'local/kafka-drills.test.ts': 1, 'local/faults.test.ts': 1, 'local/kafka-faults.test.ts': 1 };
 
-function run(cmd, argv, env = {}) {
+function run(cmd, argv, env = {}, timeoutMs = FILE_TIMEOUT_MS) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, NODE_DISABLE_COLORS: '1', ...env } });
     children.add(child);
     let output = '';
     const timer = setTimeout(() => {
-      output += `\n# killed after ${FILE_TIMEOUT_MS / 1000} s (HIPPO_TEST_FILE_TIMEOUT)\n`;
+      output += `\n# killed after ${timeoutMs / 1000} s (HIPPO_TEST_FILE_TIMEOUT)\n`;
       child.kill('SIGKILL');
-    }, FILE_TIMEOUT_MS);
+    }, timeoutMs);
     child.on('close', () => clearTimeout(timer));
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -160,11 +165,11 @@ async function runAll() {
 
   const files = (await findTests(root)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
   fileCount = files.length;
-  const queue = [...files];
+  const queue = [...files].sort((a, b) => Number(b in LONG_FILES) - Number(a in LONG_FILES));
   async function worker() {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const t0 = Date.now();
-      const r = await run(process.execPath, ['--import', 'tsx', file], testEnv);
+      const r = await run(process.execPath, ['--import', 'tsx', file], testEnv, FILE_TIMEOUT_MS * (LONG_FILES[file] ?? 1));
       const num = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(r.output)?.[1] ?? NaN);
       const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
       let p = 0, f = 0, s = 0;
@@ -179,7 +184,9 @@ async function runAll() {
       failed += f;
       skipped += s;
       const head = `# ${file}: ${p} passed, ${f} failed${s ? `, ${s} skipped` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
-      process.stdout.write(`${head}\n${f > 0 || process.env.HIPPO_TEST_VERBOSE ? r.output : ''}`);
+      // A passing file's own reports (lines a test writes as `# …`: a tally, a measurement) are shown too.
+      const reports = r.output.split('\n').filter((l) => /(^|\s)# /.test(l)).map((l) => `    ${l.slice(l.indexOf('# '))}`);
+      process.stdout.write(`${head}\n${f > 0 || process.env.HIPPO_TEST_VERBOSE ? r.output : reports.map((l) => `${l}\n`).join('')}`);
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
