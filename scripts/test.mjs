@@ -165,7 +165,7 @@ async function runAll() {
 
   const files = (await findTests(root)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
   fileCount = files.length;
-  const queue = [...files].sort((a, b) => Number(b in LONG_FILES) - Number(a in LONG_FILES));
+  const queue = [...files].sort((a, b) => (LONG_FILES[b] ?? 0) - (LONG_FILES[a] ?? 0));
   async function worker() {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const t0 = Date.now();
