@@ -8,9 +8,9 @@ import type { Logger } from '../shared/log.ts';
  * the local runner the parent holds an IPC channel; when it goes away (even killed), the
  * function exits too, so nothing is left running.
  */
-export function serveFunction(app: Hono, options: { port: number; name: string; log: Logger; onClose?: () => Promise<void> }): ServerType {
+export function serveFunction(app: Hono, options: { port: number; host?: string; name: string; log: Logger; onClose?: () => Promise<void> }): ServerType {
   const started = performance.now();
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: '127.0.0.1' }, (info) => {
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' }, (info) => {
     options.log.info('ready', { fn: options.name, port: info.port, startMs: Math.round(performance.now() - started), uptimeMs: Math.round(process.uptime() * 1000) });
     // The parent may be gone already (killed while this one started): then there is no one to tell.
     if (process.connected) process.send?.({ ready: true, port: info.port });

@@ -25,5 +25,5 @@ export function runStepMain(name: string, createApp: (deps: StepDeps) => Hono, c
     chaos: parseChaos(config.HIPPO_CHAOS),
   });
   log.info('memory', { tierBytes, duckdbBytes: Math.floor(tierBytes * DUCKDB_MEMORY_SHARE) });
-  serveFunction(app, { port: config.PORT, name, log });
+  serveFunction(app, { port: config.PORT, host: config.HIPPO_HOST, name, log });
 }

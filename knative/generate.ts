@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { RETRY_SERVICE, STEPS, triggerDefaults, triggerTable, type Delivery, type Trigger } from '../eventing/triggers.ts';
 import { functionSpecs, services, type FunctionSpec, type ServiceSpec } from '../functions/specs.ts';
 import { formatBytes, parseBytes } from '../shared/config.ts';
-import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
+import { duckdbProcessHeapMiB } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { ManifestSettings } from './settings.ts';
 
@@ -59,8 +59,7 @@ export function memoryOf(service: ServiceSpec, s: ManifestSettings): number {
  */
 export function heapMiB(service: ServiceSpec, s: ManifestSettings): number {
   const bytes = memoryOf(service, s);
-  const share = service.fn.duckdb ? (1 - DUCKDB_MEMORY_SHARE) * 0.8 : NODE_HEAP_SHARE;
-  return Math.max(64, Math.floor((bytes * share) / 1024 ** 2));
+  return service.fn.duckdb ? duckdbProcessHeapMiB(bytes) : Math.max(64, Math.floor((bytes * NODE_HEAP_SHARE) / 1024 ** 2));
 }
 
 /** The deadline of a step's attempts, seconds (HIPPO_STEP_TIMEOUT, or its HIPPO_STEP_TIMEOUTS exception). */

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../shared/object-store.ts';
 import { Dispatcher } from '../eventing/dispatcher.ts';
 import { createIngress } from '../eventing/ingress.ts';
 import { MemoryBus } from '../eventing/memory-bus.ts';
-import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
+import { duckdbProcessHeapMiB } from '../shared/duckdb.ts';
 import { KafkaBus } from '../eventing/kafka-bus.ts';
 import type { Bus } from '../eventing/bus.ts';
 import { malformedReason } from '../eventing/catalog.ts';
@@ -85,7 +85,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Each tier's process gets the tier's memory: DuckDB ~60 % (memory_limit), Node's heap
     // most of the rest — a step that outgrows it dies, as a container over its limit would.
     nodeArgs: (s) =>
-      s.tier === undefined ? [] : [`--max-old-space-size=${Math.max(64, Math.floor(((config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!) * (1 - DUCKDB_MEMORY_SHARE) * 0.8) / 1024 ** 2))}`],
+      s.tier === undefined ? [] : [`--max-old-space-size=${duckdbProcessHeapMiB(config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!)}`],
     // Scale out, locally: a one-request-at-a-time step gets a few instances (a hung or slow
     // request does not hold up the rest); a Service that takes many requests at once needs one.
     maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, LOCAL_MAX_SCALE)),

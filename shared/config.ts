@@ -24,6 +24,8 @@ const schema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   HIPPO_TOPIC: z.string().min(1).default('hippo.events'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** The address functions listen on: loopback locally; `0.0.0.0` in a pod (the kubelet probes the pod IP). */
+  HIPPO_HOST: z.string().min(1).default('127.0.0.1'),
   K_SINK: z.url().optional(),
   HIPPO_TIER: z.coerce.number().int().min(0).max(9).default(0),
   HIPPO_MEMORY_LIMIT: bytes.optional(),

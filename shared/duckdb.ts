@@ -11,6 +11,15 @@ export interface DuckDBOptions {
 /** Share of a tier's memory that DuckDB gets; the rest is Node's heap and Arrow buffers. */
 export const DUCKDB_MEMORY_SHARE = 0.6;
 
+/**
+ * The Node heap limit, MiB, of a DuckDB process with `memoryBytes`: what DuckDB's share
+ * leaves, less a fifth for Arrow buffers and native memory. The local runner and the Knative
+ * manifests size the heap with it, so a step outgrows its tier the same way in both.
+ */
+export function duckdbProcessHeapMiB(memoryBytes: number): number {
+  return Math.max(64, Math.floor((memoryBytes * (1 - DUCKDB_MEMORY_SHARE) * 0.8) / 1024 ** 2));
+}
+
 /** An in-memory DuckDB with Hippo's limits applied. Close it with `closeSync()` when done. */
 export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDBInstance> {
   const settings: Record<string, string> = {};

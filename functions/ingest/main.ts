@@ -9,4 +9,4 @@ const config = loadConfig();
 const log = createLogger({ fn: 'ingest' }, { level: config.HIPPO_LOG_LEVEL });
 const memory = config.HIPPO_MEMORY_LIMIT ?? config.HIPPO_TIERS[0]!;
 const app = createApp({ store: openStore(config), duckdb: { memoryLimitBytes: Math.floor(memory * DUCKDB_MEMORY_SHARE) }, log });
-serveFunction(app, { port: config.PORT, name: 'ingest', log });
+serveFunction(app, { port: config.PORT, host: config.HIPPO_HOST, name: 'ingest', log });

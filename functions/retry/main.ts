@@ -5,4 +5,4 @@ import { createApp } from './app.ts';
 
 const config = loadConfig();
 const log = createLogger({ fn: 'retry' }, { level: config.HIPPO_LOG_LEVEL });
-serveFunction(createApp({ log, tiers: config.HIPPO_TIERS.length }), { port: config.PORT, name: 'retry', log });
+serveFunction(createApp({ log, tiers: config.HIPPO_TIERS.length }), { port: config.PORT, host: config.HIPPO_HOST, name: 'retry', log });

@@ -20,7 +20,7 @@ const { app } = createRuns({
   log,
   workers: config.HIPPO_WORKERS_URL ? workersFrom(config.HIPPO_WORKERS_URL) : undefined,
 });
-serveFunction(app, { port: config.PORT, name: 'runs', log });
+serveFunction(app, { port: config.PORT, host: config.HIPPO_HOST, name: 'runs', log });
 
 /** `runs` shows the workers it is told about: the local runner's, or the watchdog's view of the cluster. */
 function workersFrom(url: string): () => Promise<WorkerStatus[]> {

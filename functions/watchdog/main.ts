@@ -6,7 +6,6 @@ import type { WorkerStatus } from '../../eventing/catalog.ts';
 import { httpEmit } from '../../eventing/ingress.ts';
 import { serveFunction } from '../serve.ts';
 import { createApp } from './app.ts';
-import { clusterWorkers, kubernetesApis } from './kubernetes.ts';
 
 const config = loadConfig();
 const log = createLogger({ fn: 'watchdog' }, { level: config.HIPPO_LOG_LEVEL });
@@ -21,7 +20,7 @@ serveFunction(
     workers: workersSource(),
     log,
   }),
-  { port: config.PORT, name: 'watchdog', log },
+  { port: config.PORT, host: config.HIPPO_HOST, name: 'watchdog', log },
 );
 
 /** Locally the runner knows its processes (HIPPO_WORKERS_URL); in a cluster, the Kubernetes API does. */
@@ -31,9 +30,14 @@ function workersSource(): (() => Promise<WorkerStatus[]>) | undefined {
     return async () => ((await (await fetch(url)).json()) as { workers: WorkerStatus[] }).workers;
   }
   if (process.env.KUBERNETES_SERVICE_HOST) {
-    // In a pod: the service account's token and namespace.
-    const apis = kubernetesApis();
-    return () => clusterWorkers(apis, apis.namespace);
+    // In a pod: the service account's token and namespace. The client loads on first use
+    // (it is ~300 ms of modules; the watchdog should be ready before that).
+    const k8s = import('./kubernetes.ts').then((m) => ({ m, apis: m.kubernetesApis() }));
+    k8s.catch(() => {}); // reported by the tick that needs it
+    return async () => {
+      const { m, apis } = await k8s;
+      return m.clusterWorkers(apis, apis.namespace);
+    };
   }
   return undefined;
 }
