@@ -66,6 +66,18 @@ export async function calmSha(store: FileStore, params: Record<string, unknown> 
   return calm.get(key)!;
 }
 
+/** Submits the drill's request and waits for it to fail; returns the SDK's error and the run. */
+async function expectFailure(hippo: Hippo): Promise<{ err: RunFailedError; run: RunView }> {
+  const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
+  try {
+    await hippo.wait(id, { timeoutMs: 180_000 });
+  } catch (err) {
+    if (!(err instanceof RunFailedError)) throw err;
+    return { err, run: await hippo.status(id) };
+  }
+  throw new Error(`run ${id} succeeded; the drill expects it to fail`);
+}
+
 const attempts = (run: RunView, stepId: string) => run.steps[stepId]!.attempts.map((a) => [a.tier, a.status, a.error?.code ?? null]);
 
 /** `oom` in pit-join and a SIGKILL in export on attempt 1: both go one tier up; same bytes. */
@@ -85,17 +97,10 @@ export async function oomAndKillOnce(env: DrillEnv): Promise<void> {
 export async function oomAlways(env: DrillEnv): Promise<number> {
   return withPlatform(env, { HIPPO_CHAOS: 'oom:pit-join:*' }, async ({ hippo }) => {
     const started = Date.now();
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
-    try {
-      await hippo.wait(id, { timeoutMs: 180_000 });
-      assert.unreachable('the run must fail');
-    } catch (err) {
-      if (!(err instanceof RunFailedError)) throw err;
-      assert.is(err.step, 'pit-join');
-      assert.is(err.code, 'out_of_memory');
-      assert.match(err.reason, /ran out of memory/);
-    }
-    const run = await hippo.status(id);
+    const { err, run } = await expectFailure(hippo);
+    assert.is(err.step, 'pit-join');
+    assert.is(err.code, 'out_of_memory');
+    assert.match(err.reason, /ran out of memory/);
     assert.equal(attempts(run, 'pit-join-fundamentals'), [[0, 'failed', 'out_of_memory'], [1, 'failed', 'out_of_memory']]);
     return Date.now() - started;
   });
@@ -115,17 +120,10 @@ export async function hangOnce(env: DrillEnv): Promise<void> {
 export async function hangAlways(env: DrillEnv): Promise<number> {
   return withPlatform(env, { HIPPO_CHAOS: 'hang:delisting-adjust:*', HIPPO_STEP_TIMEOUTS: `delisting-adjust=${HANG_DEADLINE_S}` }, async ({ hippo }) => {
     const started = Date.now();
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
-    try {
-      await hippo.wait(id, { timeoutMs: 120_000 });
-      assert.unreachable('the run must fail');
-    } catch (err) {
-      if (!(err instanceof RunFailedError)) throw err;
-      assert.is(err.code, 'timeout');
-      assert.is(err.step, 'delisting-adjust');
-    }
+    const { err, run } = await expectFailure(hippo);
     const elapsed = Date.now() - started;
-    const run = await hippo.status(id);
+    assert.is(err.code, 'timeout');
+    assert.is(err.step, 'delisting-adjust');
     assert.equal(attempts(run, 'delisting-adjust'), [[0, 'failed', 'timeout'], [0, 'failed', 'timeout'], [0, 'failed', 'timeout']]);
     // The bound: three deadlines, a watchdog tick after each, and slack for a loaded machine.
     assert.ok(elapsed < 3 * HANG_DEADLINE_S * 1000 + 15_000, `failed with timeout after ${elapsed} ms`);
@@ -139,18 +137,11 @@ export async function hangAlways(env: DrillEnv): Promise<number> {
  */
 export async function corruptPart(env: DrillEnv, badKey: string): Promise<void> {
   await withPlatform(env, {}, async ({ hippo }) => {
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
-    try {
-      await hippo.wait(id, { timeoutMs: 120_000 });
-      assert.unreachable('the run must fail');
-    } catch (err) {
-      if (!(err instanceof RunFailedError)) throw err;
-      assert.is(err.code, 'invalid_input');
-      assert.is(err.step, 'delisting-adjust');
-      assert.match(err.reason, badKey);
-      assert.match(err.reason, 'not a readable Parquet file');
-    }
-    const run = await hippo.status(id);
+    const { err, run } = await expectFailure(hippo);
+    assert.is(err.code, 'invalid_input');
+    assert.is(err.step, 'delisting-adjust');
+    assert.match(err.reason, badKey);
+    assert.match(err.reason, 'not a readable Parquet file');
     assert.equal(attempts(run, 'delisting-adjust'), [[0, 'failed', 'invalid_input']]);
   });
 }

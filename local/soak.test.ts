@@ -72,14 +72,14 @@ test(`a burst of ${BURST} small runs at once: every one succeeds with the right 
 test(`soak: ${SOAK} runs with random kills, OOMs, hangs and bad input — every run ends, with a reason or the right bytes`, async (ctx) => {
   const chaos = 'kill:*:1:3%,oom:pit-join:1:5%,hang:*:1:1%';
   const { platform, hippo } = await platformWith({ store: ctx.store }, {
-    HIPPO_TIERS: '512MiB,2GiB', HIPPO_CHAOS: chaos, HIPPO_STEP_TIMEOUT: '20',
+    HIPPO_TIERS: '512MiB,2GiB', HIPPO_CHAOS: chaos, HIPPO_STEP_TIMEOUT: '30',
   });
   const tally: Record<string, number> = {};
   const count = (k: string) => (tally[k] = (tally[k] ?? 0) + 1);
   const problems: string[] = [];
   try {
     const started = Date.now();
-    const limit = pLimit(24);
+    const limit = pLimit(12);
     const ends = await Promise.all(Array.from({ length: SOAK }, (_, i) => limit(async () => {
       const job = soakRun(i);
       const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf });
