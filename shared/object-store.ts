@@ -57,6 +57,9 @@ export interface ObjectStore {
 export const keys = {
   run: (id: string) => `runs/${id}.json`,
   runsPrefix: 'runs/',
+  /** A marker per run that is not finished: the watchdog's sweep reads these, not every run ever. */
+  activeRun: (id: string) => `runs/active/${id}`,
+  activeRunsPrefix: 'runs/active/',
   work: (id: string, stepId: string) => `work/${id}/${stepId}`,
   result: (id: string) => `results/${id}`,
   resultArrow: (id: string) => `results/${id}.arrow`,

@@ -179,7 +179,7 @@ export class Coordinator {
     const now = this.now();
     const overdue = (run: Run) =>
       Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
-    for (const candidate of await this.deps.ledger.list({ active: true, limit: 100_000 })) {
+    for (const candidate of await this.deps.ledger.active()) {
       if (candidate.status === 'queued') {
         await this.resume(candidate);
         continue;

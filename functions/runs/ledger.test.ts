@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { FileStore } from '../../shared/file-store.ts';
 import { S3Store } from '../../shared/s3-store.ts';
 import { s3Endpoint } from '../../local/test-helpers.ts';
-import type { ObjectStore } from '../../shared/object-store.ts';
+import { keys, type ObjectStore } from '../../shared/object-store.ts';
 import { Ledger } from './ledger.ts';
 import type { Run } from './run.ts';
 
@@ -60,6 +60,33 @@ for (const backend of stores) {
       // A duplicate delivery changes nothing.
       const again = await ledger.update('r1', (run) => !(run.params.seen as number[]).includes(7));
       assert.not.ok(again.changed);
+    } finally {
+      await close();
+    }
+  });
+
+  test(`${backend.name}: active() reads only unfinished runs, through their markers; finished and orphaned markers go`, async () => {
+    const { store, close } = await backend.open();
+    try {
+      const ledger = new Ledger(store);
+      for (const id of ['a', 'b', 'c']) await ledger.create(newRun(id));
+      await ledger.create({ ...newRun('done'), status: 'succeeded' });
+      assert.equal((await ledger.active()).map((r) => r.id), ['a', 'b', 'c']);
+      assert.equal((await ledger.list({ limit: 10 })).length, 4, 'the markers are not runs');
+      await ledger.update('b', (run) => ((run.status = 'failed'), true));
+      assert.not.ok(await store.head(keys.activeRun('b')), 'a finished run leaves the active list');
+      assert.equal((await ledger.active()).map((r) => r.id), ['a', 'c']);
+      // A marker whose delete was lost: the run is finished, the next read drops it.
+      await ledger.update('c', (run) => ((run.status = 'cancelled'), true));
+      await store.put(keys.activeRun('c'), JSON.stringify({ createdAt: new Date().toISOString() }));
+      assert.equal((await ledger.active()).map((r) => r.id), ['a']);
+      assert.not.ok(await store.head(keys.activeRun('c')));
+      // A marker without a run: kept while its creator may still be writing, dropped once old.
+      await store.put(keys.activeRun('young'), JSON.stringify({ createdAt: new Date().toISOString() }));
+      await store.put(keys.activeRun('old'), JSON.stringify({ createdAt: '2020-01-01T00:00:00Z' }));
+      assert.equal((await ledger.active()).map((r) => r.id), ['a']);
+      assert.ok(await store.head(keys.activeRun('young')));
+      assert.not.ok(await store.head(keys.activeRun('old')));
     } finally {
       await close();
     }

@@ -1,6 +1,9 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../shared/errors.ts';
 import { keys, type ObjectStore } from '../../shared/object-store.ts';
-import type { Run, RunStatus } from './run.ts';
+import { TERMINAL, type Run, type RunStatus } from './run.ts';
+
+/** A marker without its run (its creator died between the two writes) is dropped after this. */
+const ORPHAN_MARKER_MS = 5 * 60_000;
 
 /**
  * The ledger: one JSON object per run, changed only by compare-and-swap (DESIGN §4), so
@@ -20,8 +23,15 @@ export class Ledger {
     this.options = { ...ledgerDefaults, ...options };
   }
 
-  /** Creates the run; returns false (and writes nothing) when a run with that id exists. */
+  /**
+   * Creates the run; returns false (and writes nothing) when a run with that id exists. An
+   * unfinished run gets its marker first (`runs/active/<id>`), so no active run is ever
+   * without one; the marker goes when the run finishes.
+   */
   async create(run: Run): Promise<boolean> {
+    if (!TERMINAL.has(run.status)) {
+      await this.store.put(keys.activeRun(run.id), JSON.stringify({ createdAt: new Date().toISOString() }), { contentType: 'application/json' });
+    }
     try {
       await this.store.put(keys.run(run.id), JSON.stringify(run, null, 2), { ifNoneMatch: '*', contentType: 'application/json' });
       return true;
@@ -52,10 +62,13 @@ export class Ledger {
       const obj = await this.store.get(keys.run(id));
       if (!obj) throw new NotFoundError(`run ${id} not found`);
       const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
+      const before = run.status;
       if (!mutate(run)) return { run, changed: false };
       run.updatedAt = new Date().toISOString();
       try {
         await this.store.put(keys.run(id), JSON.stringify(run, null, 2), { ifMatch: obj.etag, contentType: 'application/json' });
+        // Finished: off the active list. (If this delete is lost, the next sweep drops the marker.)
+        if (TERMINAL.has(run.status) && !TERMINAL.has(before)) await this.store.delete(keys.activeRun(id)).catch(() => {});
         return { run, changed: true };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
@@ -65,9 +78,35 @@ export class Ledger {
     }
   }
 
+  /**
+   * The runs that are not finished (queued, running), oldest first: read through the active
+   * markers, so the cost follows the runs in flight, not every run ever made. Markers of
+   * finished runs, and orphans, are dropped on the way.
+   */
+  async active(): Promise<Run[]> {
+    const markers = await this.store.list(keys.activeRunsPrefix);
+    const runs = await Promise.all(
+      markers.map(async (m) => {
+        const id = m.key.slice(keys.activeRunsPrefix.length);
+        const run = await this.get(id);
+        if (run && !TERMINAL.has(run.status)) return run;
+        if (run || (await this.orphaned(m.key))) await this.store.delete(m.key).catch(() => {});
+        return undefined;
+      }),
+    );
+    return runs.filter((r): r is Run => r !== undefined).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  private async orphaned(markerKey: string): Promise<boolean> {
+    const obj = await this.store.get(markerKey);
+    if (!obj) return false;
+    const { createdAt } = JSON.parse(new TextDecoder().decode(obj.body)) as { createdAt: string };
+    return Date.now() - Date.parse(createdAt) > ORPHAN_MARKER_MS;
+  }
+
   /** Runs, newest first. */
   async list(filter: { status?: RunStatus; active?: boolean; limit?: number } = {}): Promise<Run[]> {
-    const objects = await this.store.list(keys.runsPrefix);
+    const objects = (await this.store.list(keys.runsPrefix)).filter((o) => !o.key.startsWith(keys.activeRunsPrefix));
     const runs = (
       await Promise.all(objects.filter((o) => o.key.endsWith('.json')).map((o) => this.get(o.key.slice(5, -5))))
     ).filter(
