@@ -79,7 +79,7 @@ test(`soak: ${SOAK} runs with random kills, OOMs, hangs and bad input — every 
   const problems: string[] = [];
   try {
     const started = Date.now();
-    const limit = pLimit(12);
+    const limit = pLimit(24);
     const ends = await Promise.all(Array.from({ length: SOAK }, (_, i) => limit(async () => {
       const job = soakRun(i);
       const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf });
