@@ -11,12 +11,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# The build: TypeScript → dist/ (tsconfig.build.json: the functions' entry points and what they import).
+# The build: each function bundled into one ES module, dist/functions/<name>/main.js (scripts/build.mjs, esbuild).
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/
 COPY shared shared
 COPY eventing eventing
 COPY functions functions

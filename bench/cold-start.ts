@@ -95,11 +95,11 @@ export async function ensureBuild(root: string, log: (line: string) => void = ()
   const entries = services(1).map((s) => join(root, entryOf(s.fn)));
   const built = await Promise.all(entries.map((e) => stat(e).then((s) => s.mtimeMs, () => undefined)));
   const oldest = built.some((t) => t === undefined) ? undefined : Math.min(...(built as number[]));
-  const newestSource = await newestMtime(root, ['shared', 'eventing', 'functions', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']);
+  const newestSource = await newestMtime(root, ['shared', 'eventing', 'functions', 'scripts/build.mjs', 'package-lock.json']);
   if (oldest !== undefined && oldest >= newestSource) return;
   log(oldest === undefined ? 'building dist/ (npm run build)…' : 'dist/ is older than its sources: rebuilding (npm run build)…');
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`npm run build failed:\n${tsc.stdout}${tsc.stderr}`);
+  const bundled = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, encoding: 'utf8' });
+  if (bundled.status !== 0) throw new Error(`npm run build failed:\n${bundled.stdout}${bundled.stderr}`);
 }
 
 async function newestMtime(root: string, paths: string[]): Promise<number> {

@@ -39,6 +39,8 @@ export interface LocalPlatformOptions {
   idleMs: number;
   log?: Logger;
   backoffScale?: number;
+  /** Run the functions from the bundled dist/ (`npm run build`), as the container image does. */
+  built?: boolean;
 }
 
 export interface LocalPlatform {
@@ -65,6 +67,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     services: services(config.HIPPO_TIERS.length),
     root: options.root,
     idleMs: options.idleMs,
+    built: options.built,
     log,
     env: {
       PATH: process.env.PATH,

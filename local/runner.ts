@@ -25,6 +25,8 @@ export interface RunnerOptions {
   maxInstances?: (s: ServiceSpec) => number;
   /** Extra Node options per service (e.g. a tier's heap limit). */
   nodeArgs?: (s: ServiceSpec) => string[];
+  /** Run the bundled `dist/functions/<name>/main.js` (what the image runs) instead of the TypeScript through tsx. */
+  built?: boolean;
   /** How long a process may take to become ready. */
   startTimeoutMs?: number;
   log?: Logger;
@@ -204,7 +206,8 @@ export class ProcessRunner {
       ...(spec.tier !== undefined ? { HIPPO_TIER: String(spec.tier) } : {}),
       ...this.options.serviceEnv?.(spec),
     };
-    const child = spawn(process.execPath, [...(this.options.nodeArgs?.(spec) ?? []), '--import', 'tsx', spec.fn.entry], {
+    const program = this.options.built ? [`dist/functions/${spec.fn.name}/main.js`] : ['--import', 'tsx', spec.fn.entry];
+    const child = spawn(process.execPath, [...(this.options.nodeArgs?.(spec) ?? []), ...program], {
       cwd: this.options.root,
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
