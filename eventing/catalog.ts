@@ -125,7 +125,7 @@ export const workerStatusSchema = z.object({
   service: z.string(),
   fn: z.string(),
   tier: z.number().int().min(0).optional(),
-  /** Instances ready to take requests (pods Ready in a cluster; 0 or 1 locally). */
+  /** Instances ready to take requests (pods Ready in a cluster; processes locally). */
   ready: z.number().int().min(0),
   /** Instances working on a request now. */
   busy: z.number().int().min(0),
