@@ -40,6 +40,7 @@ program
   .option('--param <k=v>', 'one param (repeatable); comma-separated values become lists for list params', collect, [])
   .option('--as-of <iso>', 'only data recorded by this instant (default: now)')
   .option('--id <id>', 'run id (idempotent submit)')
+  .option('--watch', 'a standing run (with --url): re-run whenever a dataset it read changes; follow it with hippo watch')
   .option('--out <file>', 'write the result here (default: no output file)')
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .option('--url <url>', 'a Hippo server (e.g. http://localhost:8080); submits and waits with progress')
@@ -59,6 +60,14 @@ program
   .requiredOption('--out <file>', 'where to write it')
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .action(async (id, o) => (await import('./commands/run.ts')).fetchCommand(id, o));
+
+program
+  .command('watch <id>')
+  .description('follow a standing run (submitted with "watch": true): each run of its chain as it ends')
+  .requiredOption('--url <url>', 'the Hippo server')
+  .option('--out-dir <dir>', 'write each result here as <run id>.arrow')
+  .option('--poll <seconds>', 'how often to look for the next run', '1')
+  .action(async (id, o) => (await import('./commands/watch.ts')).watchCommand(id, o));
 
 program
   .command('manifests')

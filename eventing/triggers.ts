@@ -74,6 +74,8 @@ export function triggerTable(options: TriggerTableOptions): Trigger[] {
     coordinator('runs-run-requested', EventTypes.runRequested),
     coordinator('runs-step-completed', EventTypes.stepCompleted),
     coordinator('runs-step-failed', EventTypes.stepFailed),
+    // Standing runs re-run when a dataset they read changes.
+    coordinator('runs-dataset-changed', EventTypes.datasetChanged),
     { name: 'ingest-vendor-delivered', filter: { type: EventTypes.vendorDelivered }, subscriber: 'ingest', delivery: delivery(600_000) },
   ];
   for (const step of STEPS) {

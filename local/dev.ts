@@ -79,6 +79,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(config.S3_ENDPOINT ? { S3_ENDPOINT: config.S3_ENDPOINT } : {}),
       HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
       HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
+      HIPPO_WATCH_DEBOUNCE_SECONDS: String(config.HIPPO_WATCH_DEBOUNCE_SECONDS),
       HIPPO_STEP_TIMEOUTS: Object.entries(config.HIPPO_STEP_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(','),
       HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
       HIPPO_TOKEN: config.HIPPO_TOKEN,

@@ -32,6 +32,17 @@ export interface SubmitOptions {
   asOf?: string;
   /** A run id of your choosing: submitting it again returns the same run (idempotent). */
   id?: string;
+  /** A standing run: run again (a new run, asOf = then) whenever a dataset it read changes. Follow it with `watch`. */
+  watch?: boolean;
+}
+
+export interface WatchOptions {
+  /** Stops following (the promise resolves). */
+  signal?: AbortSignal;
+  /** How often to look for the next run of the chain, ms (default 1000). */
+  pollMs?: number;
+  /** A run of the chain that failed (the chain goes on); default: ignored. */
+  onFailure?: (error: RunFailedError, run: RunView) => void | Promise<void>;
 }
 
 /** A pipeline as a function: params in, the result Table out (submit → wait → result). */
@@ -54,6 +65,10 @@ export interface RunView {
   }>;
   result?: { rows: number; bytes: number; sha256: string };
   error?: { code: string; message: string; step?: string; stepId?: string };
+  /** Standing runs: whether this run is watched, and its neighbours in the chain. */
+  watch?: boolean;
+  previousRunId?: string;
+  nextRunId?: string;
 }
 
 export interface WaitOptions {
@@ -111,10 +126,41 @@ export class Hippo {
     return readArrow(bytes);
   }
 
+  /**
+   * Follows a standing run: calls `onResult` with each run's Table as it succeeds — this one,
+   * then every re-run a data change starts — until `signal` aborts or the chain is unwatched
+   * (`DELETE /runs/:id/watch`). Resolves with the id of the last run seen.
+   */
+  async watch(id: string, onResult: (table: Table, run: RunView) => void | Promise<void>, opts: WatchOptions = {}): Promise<string> {
+    const pollMs = opts.pollMs ?? 1000;
+    const sleep = (ms: number) =>
+      new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        opts.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
+    for (let current = id; ; ) {
+      let run = await this.status(current);
+      while (!['succeeded', 'failed', 'cancelled'].includes(run.status) && !opts.signal?.aborted) {
+        await sleep(pollMs);
+        run = await this.status(current);
+      }
+      if (opts.signal?.aborted) return current;
+      if (run.status === 'succeeded') await onResult(await this.result(current), run);
+      else await opts.onFailure?.(new RunFailedError(current, run.status, run.error?.step, run.error?.message ?? run.status, run.error?.code), run);
+      // The next run of the chain appears when a dataset the run read changes.
+      while (!run.nextRunId && run.watch && !opts.signal?.aborted) {
+        await sleep(pollMs);
+        run = await this.status(current);
+      }
+      if (!run.nextRunId) return current;
+      current = run.nextRunId;
+    }
+  }
+
   /** `pipeline` as a function: each call submits a run, waits for it and returns its Table. */
   remote(pipeline: string): RemotePipeline {
     return async (params, options = {}) => {
-      const { asOf, id, ...wait } = options;
+      const { asOf, id, watch: _watch, ...wait } = options;
       const run = await this.submit(pipeline, params, { asOf, id });
       await this.wait(run.id, wait);
       return this.result(run.id);

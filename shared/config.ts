@@ -59,6 +59,8 @@ const schema = z.object({
       }
       return out;
     }),
+  /** A standing run waits this long after a data change, for more changes, before it re-runs. */
+  HIPPO_WATCH_DEBOUNCE_SECONDS: z.coerce.number().min(0).default(10),
   /** How often the watchdog sweeps deadlines (locally; a cluster's PingSource ticks every minute). */
   HIPPO_WATCHDOG_SECONDS: z.coerce.number().positive().default(60),
   HIPPO_CHAOS: z.string().optional(),

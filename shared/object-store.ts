@@ -60,6 +60,9 @@ export const keys = {
   /** A marker per run that is not finished: the watchdog's sweep reads these, not every run ever. */
   activeRun: (id: string) => `runs/active/${id}`,
   activeRunsPrefix: 'runs/active/',
+  /** A marker per standing run at the head of its chain (the one a data change re-runs). */
+  standingRun: (id: string) => `runs/standing/${id}`,
+  standingRunsPrefix: 'runs/standing/',
   work: (id: string, stepId: string) => `work/${id}/${stepId}`,
   result: (id: string) => `results/${id}`,
   resultArrow: (id: string) => `results/${id}.arrow`,

@@ -17,6 +17,7 @@ interface RunOpts {
   format: ResultFormat;
   url?: string;
   timeout: string;
+  watch?: boolean;
 }
 
 /** `--params '{…}'` merged with each `--param k=v`; list params split on commas (DESIGN §9b). */
@@ -45,6 +46,7 @@ export function parseParams(json: string | undefined, pairs: string[]): Record<s
 export async function runCommand(pipelineName: string, opts: RunOpts): Promise<void> {
   const params = parseParams(opts.params, opts.param);
   if (opts.url) return runRemote(pipelineName, params, opts);
+  if (opts.watch) throw new ValidationError('--watch needs a server (--url): a standing run outlives this command', [{ field: 'watch', message: 'needs --url' }]);
 
   const { config, store } = context();
   const platform = await startEmbedded({ store, config });
@@ -63,8 +65,8 @@ export async function runCommand(pipelineName: string, opts: RunOpts): Promise<v
 
 async function runRemote(pipelineName: string, params: Record<string, unknown>, opts: RunOpts): Promise<void> {
   const hippo = new Hippo({ url: opts.url!, token: process.env.HIPPO_TOKEN });
-  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id });
-  process.stderr.write(`submitted run ${id}\n`);
+  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id, watch: opts.watch });
+  process.stderr.write(`submitted ${opts.watch ? 'standing ' : ''}run ${id}${opts.watch ? ` (follow it: hippo watch ${id} --url ${opts.url})` : ''}\n`);
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let last = '';

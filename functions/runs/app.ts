@@ -8,6 +8,7 @@ import {
   runRequestSchema,
   stepCompletedSchema,
   stepFailedSchema,
+  datasetChangedSchema,
   zodToValidation,
   type WorkerStatus,
 } from '../../eventing/catalog.ts';
@@ -19,6 +20,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
 import { Ledger } from './ledger.ts';
+import { StandingRuns } from './standing.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
 import type { Run, RunStatus } from './run.ts';
@@ -30,6 +32,8 @@ export interface RunsDeps {
   stepTimeouts?: Readonly<Record<string, number>>;
   /** Memory per tier, bytes (HIPPO_TIERS): the planner's first-tier estimate uses it. */
   tiers?: readonly number[];
+  /** Standing runs wait this long after a data change for more before re-running (HIPPO_WATCH_DEBOUNCE_SECONDS). */
+  watchDebounceSeconds?: number;
   token?: string;
   log?: Logger;
   /** Where result conversions (`?format=csv`) work. */
@@ -50,11 +54,13 @@ export function createApp(deps: RunsDeps): Hono {
 }
 
 /** The app and the coordinator behind it. */
-export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator } {
+export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator; standing: StandingRuns } {
   const { app, log } = functionApp('runs', deps.log);
   const ledger = new Ledger(deps.store);
   const lake = new StoreLakeCatalog(deps.store, deps.tempRoot);
   const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, stepTimeouts: deps.stepTimeouts, tiers: deps.tiers, log, now: deps.now, lake });
+  const debounceMs = (deps.watchDebounceSeconds ?? 10) * 1000;
+  const standing = new StandingRuns({ ledger, coordinator, debounceMs, log, now: deps.now });
   const registry = new Registry();
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });
@@ -113,6 +119,12 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
 
   app.delete('/runs/:id', async (c) => c.json(view(await coordinator.cancel(c.req.param('id')))));
 
+  // A standing run stops following data changes (earlier and later runs of its chain stay).
+  app.delete('/runs/:id/watch', async (c) => {
+    await ledger.mustGet(c.req.param('id'));
+    return c.json(view(await standing.unwatch(c.req.param('id'))));
+  });
+
   app.get('/runs/:id/result', async (c) => {
     const run = await ledger.mustGet(c.req.param('id'));
     if (run.status !== 'succeeded' || !run.result) {
@@ -146,6 +158,14 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
       case EventTypes.stepFailed:
         await coordinator.onStepFailed(parseData(event, stepFailedSchema));
         return c.body(null, 202);
+      case EventTypes.datasetChanged: {
+        // Standing runs that read the dataset are due for a re-run after the debounce; the
+        // timer here starts it promptly, the watchdog's tick if this instance is gone by then.
+        if (await standing.onDatasetChanged(parseData(event, datasetChangedSchema))) {
+          setTimeout(() => void standing.rerunDue().catch((err) => log.warn('standing re-run failed', { err })), debounceMs + 100).unref();
+        }
+        return c.body(null, 202);
+      }
       default:
         throw new ValidationError(`runs does not handle ${event.type}`, [], { status: 422, code: 'wrong_event' });
     }
@@ -156,7 +176,7 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 
   app.notFound((c) => c.json(new NotFoundError(`no route ${c.req.method} ${c.req.path}`).toBody(), 404));
-  return { app, coordinator };
+  return { app, coordinator, standing };
 }
 
 function timingSafeEqualString(a: string, b: string): boolean {

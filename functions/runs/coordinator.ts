@@ -55,8 +55,11 @@ export class Coordinator {
     this.newId = deps.newId ?? ulid;
   }
 
-  /** Idempotent by `id`: the same id again returns the existing run (`created: false`). */
-  async submit(req: RunRequest): Promise<{ run: Run; created: boolean }> {
+  /**
+   * Idempotent by `id`: the same id again returns the existing run (`created: false`).
+   * `previousRunId`: the standing run this one re-runs (standing.ts).
+   */
+  async submit(req: RunRequest, opts: { previousRunId?: string } = {}): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
     const params = pipeline.parseParams(req.params ?? {});
     if (pipeline.check && this.deps.lake) await pipeline.check(params, this.deps.lake);
@@ -94,6 +97,9 @@ export class Coordinator {
       asOf: req.asOf ? new Date(req.asOf).toISOString() : now,
       status: 'queued',
       steps,
+      datasets: [...new Set(plan.flatMap((s) => s.reads ?? []))].sort(),
+      ...(req.watch ? { watch: true } : {}),
+      ...(opts.previousRunId ? { previousRunId: opts.previousRunId } : {}),
       createdAt: now,
       updatedAt: now,
     };

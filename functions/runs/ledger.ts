@@ -29,9 +29,9 @@ export class Ledger {
    * without one; the marker goes when the run finishes.
    */
   async create(run: Run): Promise<boolean> {
-    if (!TERMINAL.has(run.status)) {
-      await this.store.put(keys.activeRun(run.id), JSON.stringify({ createdAt: new Date().toISOString() }), { contentType: 'application/json' });
-    }
+    const marker = JSON.stringify({ createdAt: new Date().toISOString() });
+    if (!TERMINAL.has(run.status)) await this.store.put(keys.activeRun(run.id), marker, { contentType: 'application/json' });
+    if (run.watch) await this.store.put(keys.standingRun(run.id), marker, { contentType: 'application/json' });
     try {
       await this.store.put(keys.run(run.id), JSON.stringify(run, null, 2), { ifNoneMatch: '*', contentType: 'application/json' });
       return true;
@@ -104,9 +104,20 @@ export class Ledger {
     return Date.now() - Date.parse(createdAt) > ORPHAN_MARKER_MS;
   }
 
+  /** Ids of the standing runs at the head of their chains. */
+  async standing(): Promise<string[]> {
+    return (await this.store.list(keys.standingRunsPrefix)).map((m) => m.key.slice(keys.standingRunsPrefix.length)).sort();
+  }
+
+  /** This run is no longer the head of a standing chain (re-run, or no longer watched). */
+  async unmarkStanding(id: string): Promise<void> {
+    await this.store.delete(keys.standingRun(id)).catch(() => {});
+  }
+
   /** Runs, newest first. */
   async list(filter: { status?: RunStatus; active?: boolean; limit?: number } = {}): Promise<Run[]> {
-    const objects = (await this.store.list(keys.runsPrefix)).filter((o) => !o.key.startsWith(keys.activeRunsPrefix));
+    // `runs/<id>.json` only: not the markers in runs/active/ and runs/standing/.
+    const objects = (await this.store.list(keys.runsPrefix)).filter((o) => !o.key.slice(keys.runsPrefix.length).includes('/'));
     const runs = (
       await Promise.all(objects.filter((o) => o.key.endsWith('.json')).map((o) => this.get(o.key.slice(5, -5))))
     ).filter(

@@ -16,6 +16,7 @@ const { app } = createRuns({
   stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT,
   stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
   tiers: config.HIPPO_TIERS,
+  watchDebounceSeconds: config.HIPPO_WATCH_DEBOUNCE_SECONDS,
   token: config.HIPPO_TOKEN,
   log,
   workers: config.HIPPO_WORKERS_URL ? workersFrom(config.HIPPO_WORKERS_URL) : undefined,

@@ -64,6 +64,15 @@ export interface Run {
   steps: Record<string, StepState>;
   result?: RunResult;
   error?: RunError;
+  /** The lake datasets the run reads (what a standing run watches). */
+  datasets?: string[];
+  /** A standing run: when a dataset it read changes, it is run again as a new run (asOf = then). */
+  watch?: boolean;
+  /** The standing run this one re-runs, and the one that re-ran this one. */
+  previousRunId?: string;
+  nextRunId?: string;
+  /** A re-run is due: not before `after` (debounced); `asOf` and `nextRunId` are fixed once it starts. */
+  rerun?: { after: string; datasets: string[]; asOf?: string; error?: string };
   createdAt: string;
   updatedAt: string;
 }

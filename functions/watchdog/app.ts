@@ -6,7 +6,9 @@ import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from '../runs/coordinator.ts';
+import { StoreLakeCatalog } from '../runs/lake-catalog.ts';
 import { Ledger } from '../runs/ledger.ts';
+import { StandingRuns } from '../runs/standing.ts';
 
 export interface WatchdogDeps {
   store: ObjectStore;
@@ -16,6 +18,9 @@ export interface WatchdogDeps {
   stepTimeouts?: Readonly<Record<string, number>>;
   /** How many times a step may miss its deadline before its run fails with `timeout`. */
   maxTimeouts?: number;
+  /** Memory per tier (HIPPO_TIERS): a standing run's re-run is planned like any submit. */
+  tiers?: readonly number[];
+  watchDebounceSeconds?: number;
   /** The workers: the local runner's view, or the Kubernetes API's in a cluster. */
   workers?: () => Promise<WorkerStatus[]>;
   log?: Logger;
@@ -28,7 +33,8 @@ const SOURCE = '/hippo/watchdog';
  * `watchdog` (DESIGN §10): woken by a tick — a PingSource every minute in a cluster, a timer
  * under the local runner — it sweeps the ledger for steps past their deadline (re-dispatch,
  * a bounded number of times, then fail the run with `timeout`), dispatches runs left queued,
- * and reports the workers as `dev.hippo.workers.status`.
+ * starts the re-runs of standing runs that are due, and reports the workers as
+ * `dev.hippo.workers.status`.
  *
  * The sweep is a ledger transition like any other, so it is the coordinator's own code (one
  * implementation of "what a run may do next"), run here against the same ledger. Two ticks
@@ -36,14 +42,18 @@ const SOURCE = '/hippo/watchdog';
  */
 export function createApp(deps: WatchdogDeps): Hono {
   const { app, log } = functionApp('watchdog', deps.log);
+  const ledger = new Ledger(deps.store);
   const coordinator = new Coordinator({
-    ledger: new Ledger(deps.store),
+    ledger,
     emit: deps.emit,
     stepTimeoutSeconds: deps.stepTimeoutSeconds,
     stepTimeouts: deps.stepTimeouts,
+    lake: new StoreLakeCatalog(deps.store),
+    tiers: deps.tiers,
     log,
     now: deps.now,
   });
+  const standing = new StandingRuns({ ledger, coordinator, debounceMs: (deps.watchDebounceSeconds ?? 10) * 1000, log, now: deps.now });
   const now = deps.now ?? (() => new Date());
 
   const workers = async (): Promise<WorkersStatus> => ({ at: now().toISOString(), workers: deps.workers ? await deps.workers() : [] });
@@ -52,6 +62,8 @@ export function createApp(deps: WatchdogDeps): Hono {
     const tick = await readEvent(c.req.raw);
     const swept = await coordinator.sweep(deps.maxTimeouts);
     if (swept.redispatched || swept.failed) log.warn('deadline sweep', { tick: tick.id, ...swept });
+    // Standing runs whose re-run is due (and any the runs function started but did not finish).
+    const reruns = await standing.rerunDue();
     // Worker status is a report, not a duty: a cluster API that does not answer must not stop the sweep.
     let status: WorkersStatus | undefined;
     try {
@@ -60,7 +72,7 @@ export function createApp(deps: WatchdogDeps): Hono {
     } catch (err) {
       log.warn('could not report workers', { err });
     }
-    return c.json({ swept, workers: status?.workers.length });
+    return c.json({ swept, reruns, workers: status?.workers.length });
   });
 
   app.get('/workers', async (c) => c.json(await workers()));

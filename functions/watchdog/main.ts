@@ -17,6 +17,8 @@ serveFunction(
     emit: httpEmit(config.K_SINK),
     stepTimeoutSeconds: config.HIPPO_STEP_TIMEOUT,
     stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
+    tiers: config.HIPPO_TIERS,
+    watchDebounceSeconds: config.HIPPO_WATCH_DEBOUNCE_SECONDS,
     workers: workersSource(),
     log,
   }),
