@@ -6,6 +6,7 @@ import { FileStore } from '../shared/file-store.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { s3Down, s3Up } from '../scripts/s3.mjs';
 import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
+import { pubsubDown, pubsubUp } from '../scripts/pubsub.mjs';
 import { freePort } from '../scripts/processes.mjs';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
@@ -97,4 +98,21 @@ export function kafkaBrokers(): Promise<string> {
     return { address: brokers, killTarget: pid, down: () => kafkaDown({ port, controllerPort, dir, quiet: true }) };
   });
   return ownKafka;
+}
+
+let ownPubSub: Promise<string> | undefined;
+
+/**
+ * `host:port` of Google's Pub/Sub emulator for tests: `npm test` starts one and passes
+ * HIPPO_TEST_PUBSUB_EMULATOR_HOST; a test file run alone starts its own on a free port
+ * (stopped when the process ends). Each test uses its own project, topics and subscriptions.
+ */
+export function pubsubEmulator(): Promise<string> {
+  if (process.env.HIPPO_TEST_PUBSUB_EMULATOR_HOST) return Promise.resolve(process.env.HIPPO_TEST_PUBSUB_EMULATOR_HOST);
+  ownPubSub ??= ownService('pubsub', async (dir) => {
+    const port = await freePort();
+    const { host, pid } = await pubsubUp({ port, dir, quiet: true });
+    return { address: host, killTarget: -pid, down: () => pubsubDown({ port, dir, quiet: true }) };
+  });
+  return ownPubSub;
 }

@@ -7,4 +7,4 @@ export declare function readPidFile(file: string): { pid: number; [k: string]: u
 export declare function withLock<T>(lockDir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T>;
 export declare function freePort(): Promise<number>;
 export declare function logTail(file: string, opts?: { from?: number; lines?: number }): string;
-export declare function spawnDetached(cmd: string, args: string[], opts: { cwd: string; out: number; hint?: string }): Promise<{ pid: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> }>;
+export declare function spawnDetached(cmd: string, args: string[], opts: { cwd: string; out: number; hint?: string; env?: NodeJS.ProcessEnv }): Promise<{ pid: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> }>;

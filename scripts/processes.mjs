@@ -116,9 +116,10 @@ export function logTail(file, { from = 0, lines = 30 } = {}) {
  * Starts a long-running service detached (its own process group: it outlives the script),
  * stdout and stderr to the open file descriptor `out` (closed here). Resolves once it has a
  * pid, with a promise of its exit; a command that cannot start at all is an error ending in `hint`.
+ * `env` replaces the environment (default: this process's).
  */
-export async function spawnDetached(cmd, args, { cwd, out, hint = '' }) {
-  const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', out, out] });
+export async function spawnDetached(cmd, args, { cwd, out, hint = '', env }) {
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   const exited = new Promise((resolveExit) => {
     child.on('exit', (code, signal) => resolveExit({ code, signal }));

@@ -4,7 +4,8 @@
 // totals and exit non-zero on any failure. uvu's own summary is per file; CI needs the total.
 // The S3 tests need a real S3 API: a moto server is started on a free port for the run (its
 // address goes to every test process as S3_ENDPOINT) and stopped after it, whatever happened.
-// With S3_ENDPOINT already set, that server is used instead.
+// With S3_ENDPOINT already set, that server is used instead. Kafka and Google's Pub/Sub emulator
+// are started the same way (HIPPO_TEST_KAFKA_BROKERS, HIPPO_TEST_PUBSUB_EMULATOR_HOST).
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { s3Down, s3Up } from './s3.mjs';
 import { kafkaDown, kafkaUp } from './kafka.mjs';
+import { pubsubDown, pubsubUp } from './pubsub.mjs';
 import { freePort } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -105,6 +107,30 @@ async function stopKafka() {
   await rm(broker.dir, { recursive: true, force: true });
 }
 
+/**
+ * This run's own Pub/Sub emulator (a free port, a temp folder) for the Pub/Sub bridge's tests:
+ * its address goes to the test processes as HIPPO_TEST_PUBSUB_EMULATOR_HOST (not
+ * PUBSUB_EMULATOR_HOST, which would point every client a test makes at it). Each test uses its
+ * own project, topics and subscriptions.
+ */
+let pubsub = null;
+
+async function startPubSub() {
+  pubsub = { port: await freePort(), dir: await mkdtemp(join(tmpdir(), 'hippo-test-pubsub-')), pid: 0 };
+  const up = await pubsubUp({ port: pubsub.port, dir: pubsub.dir, quiet: true });
+  pubsub.pid = up.pid;
+  return up;
+}
+
+async function stopPubSub() {
+  const emulator = pubsub;
+  pubsub = null;
+  if (!emulator) return;
+  await pubsubDown({ port: emulator.port, dir: emulator.dir, quiet: true })
+    .catch((e) => process.stdout.write(`# pubsub: stopping the emulator failed: ${e.message}\n`));
+  await rm(emulator.dir, { recursive: true, force: true });
+}
+
 // Ctrl-C, or a CI timeout: stop the test processes, and moto, which runs detached in its own
 // process group, before going.
 for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
@@ -118,6 +144,10 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
       try { process.kill(kafka.pid, 'SIGKILL'); } catch { /* gone */ }
     }
     if (kafka) rmSync(kafka.dir, { recursive: true, force: true });
+    if (pubsub?.pid) {
+      try { process.kill(-pubsub.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (pubsub) rmSync(pubsub.dir, { recursive: true, force: true });
     process.exit(128 + number);
   });
 }
@@ -131,6 +161,8 @@ async function runAll() {
   const motoUp = process.env.S3_ENDPOINT ? null : startMoto().then((up) => ({ up }), (error) => ({ error }));
   // Kafka (~3 s, plus a first-time jar download) too.
   const kafkaStarted = process.env.HIPPO_TEST_KAFKA_BROKERS ? null : startKafka().then((up) => ({ up }), (error) => ({ error }));
+  // The Pub/Sub emulator (~2 s).
+  const pubsubStarted = process.env.HIPPO_TEST_PUBSUB_EMULATOR_HOST ? null : startPubSub().then((up) => ({ up }), (error) => ({ error }));
   const testEnv = {};
 
   if (!skipTypecheck) {
@@ -160,6 +192,18 @@ async function runAll() {
     } else {
       failed++; // the Kafka tests cannot run against a real broker: a failure, never a skip
       process.stdout.write(`# kafka: FAILED to start a broker: ${error?.message ?? error}\n`);
+    }
+  }
+
+  if (!pubsubStarted) process.stdout.write(`# pubsub: HIPPO_TEST_PUBSUB_EMULATOR_HOST=${process.env.HIPPO_TEST_PUBSUB_EMULATOR_HOST} (from the environment)\n`);
+  else {
+    const { up, error } = await pubsubStarted;
+    if (up) {
+      testEnv.HIPPO_TEST_PUBSUB_EMULATOR_HOST = up.host;
+      process.stdout.write(`# pubsub: emulator at ${up.host} (ready in ${((up.startMs ?? 0) / 1000).toFixed(1)} s)\n`);
+    } else {
+      failed++; // the Pub/Sub tests cannot run against the real emulator: a failure, never a skip
+      process.stdout.write(`# pubsub: FAILED to start the emulator: ${error?.message ?? error}\n`);
     }
   }
 
@@ -198,7 +242,7 @@ try {
   failed++;
   process.stdout.write(`# test runner error: ${e?.stack ?? e}\n`);
 } finally {
-  await Promise.all([stopMoto(), stopKafka()]);
+  await Promise.all([stopMoto(), stopKafka(), stopPubSub()]);
 }
 
 process.stdout.write(`# ${fileCount} test files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
