@@ -7,7 +7,7 @@ import { withDuckDB } from '../../shared/duckdb.ts';
 import { InputError, ValidationError } from '../../shared/errors.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { loadDatasets } from '../../shared/lake.ts';
-import { ingestFiles } from './ingest.ts';
+import { deliveryPartId, ingestFiles } from './ingest.ts';
 
 interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('ingest');
@@ -25,14 +25,14 @@ function pricesCsv(rows = 30): string {
   return csv;
 }
 
-async function ingest(ctx: Ctx, dataset: string, files: Record<string, string>, recordedAt = T0) {
+async function ingest(ctx: Ctx, dataset: string, files: Record<string, string>, recordedAt = T0, deliveryId?: string) {
   const paths: { path: string; name: string }[] = [];
   for (const [name, text] of Object.entries(files)) {
     const p = join(ctx.dir, name);
     await writeFile(p, text);
     paths.push({ path: p, name });
   }
-  return withDuckDB({}, (c) => ingestFiles(c, dataset, paths, { store: ctx.store, tempDir: ctx.dir, recordedAt }));
+  return withDuckDB({}, (c) => ingestFiles(c, dataset, paths, { store: ctx.store, tempDir: ctx.dir, recordedAt, deliveryId }));
 }
 
 async function expectError(p: Promise<unknown>): Promise<InputError> {
@@ -134,6 +134,45 @@ test('Parquet input is validated the same way', async (ctx) => {
   );
   const err = await expectError(withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path, name: 'in.parquet' }], { store: ctx.store, tempDir: ctx.dir, recordedAt: T0 })));
   assert.is(err.message, 'in.parquet: row 2, column "date": required value is empty');
+});
+
+async function lakeRows(ctx: Ctx, dataset: string): Promise<number> {
+  return withDuckDB({}, async (c) => {
+    await loadDatasets(c, [dataset], { store: ctx.store, tempDir: ctx.dir, asOf: '2030-01-01T00:00:00Z' });
+    return Number((await c.runAndReadAll(`SELECT count(*) FROM ${dataset}`)).getRowsJS()[0]![0]);
+  });
+}
+
+test('a redelivery (same delivery id, same bytes) is ingested once: same keys, marked existing, no new rows', async (ctx) => {
+  const first = await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, T0, '/hippo/sources/pubsub pubsub-vendor-7');
+  assert.is(first.length, 1);
+  assert.is(first[0]!.existing, undefined);
+  assert.match(first[0]!.key, /^lake\/prices\/part-20200101T000000000Z-[0-9A-HJKMNP-TV-Z]{26}\.parquet$/);
+  const again = await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, T0, '/hippo/sources/pubsub pubsub-vendor-7');
+  assert.equal(again.map((p) => [p.key, p.rows, p.existing]), [[first[0]!.key, 30, true]]);
+  assert.equal((await ctx.store.list('lake/prices/')).map((o) => o.key), [first[0]!.key]);
+  assert.is(await lakeRows(ctx, 'prices'), 30);
+});
+
+test('other bytes under a reused delivery id, or another delivery id, are new parts; without one every call appends', async (ctx) => {
+  await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, T0, 'd1');
+  const changed = await ingest(ctx, 'prices', { 'p.csv': pricesCsv().replace('S1,2010-01-01,11', 'S1,2010-01-01,12') }, T0, 'd1');
+  assert.is(changed[0]!.existing, undefined);
+  const other = await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, T0, 'd2');
+  assert.is(other[0]!.existing, undefined);
+  // `hippo ingest` (no delivery id): random ids, the same file twice is two parts.
+  const cli1 = await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, '2020-01-03T00:00:00Z');
+  const cli2 = await ingest(ctx, 'prices', { 'p.csv': pricesCsv() }, '2020-01-03T00:00:00Z');
+  assert.is.not(cli1[0]!.key, cli2[0]!.key);
+  assert.is((await ctx.store.list('lake/prices/')).length, 5);
+});
+
+test('delivery part ids: ULID-shaped, stable, and different per delivery, file position and bytes', () => {
+  const id = deliveryPartId('src id', 0, 'a'.repeat(64));
+  assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+  assert.is(deliveryPartId('src id', 0, 'a'.repeat(64)), id);
+  const others = [deliveryPartId('src id2', 0, 'a'.repeat(64)), deliveryPartId('src id', 1, 'a'.repeat(64)), deliveryPartId('src id', 0, 'b'.repeat(64))];
+  assert.is(new Set([id, ...others]).size, 4);
 });
 
 test.run();

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ulid } from 'ulid';
 import { datasetSpec, duckdbType, type ColumnSpec, type DatasetSpec } from '../../shared/datasets.ts';
 import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
-import { InputError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
+import { InputError, PreconditionFailedError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
 import { hashFile } from '../../shared/hash.ts';
 import { compactInstant, keys, type ObjectStore } from '../../shared/object-store.ts';
 import { findBadLine, recordLines } from './jsonl.ts';
@@ -34,6 +35,14 @@ export interface IngestOptions {
   recordedAt: string;
   /** How many problems one error lists at most. */
   maxDetails?: number;
+  /**
+   * The identity of this delivery — a CloudEvent's `source` and `id` — so that a redelivery
+   * is ingested once: each part's id derives from it, the file's position and the file's bytes
+   * (not a random ULID), and a part already stored under that key is taken as ingested before
+   * (`existing: true`), not as an error. Without it (`hippo ingest`) every call appends new parts.
+   * @example ingestFiles(c, 'prices', files, { ...options, deliveryId: '/hippo/sources/pubsub pubsub-vendor-42-…' })
+   */
+  deliveryId?: string;
 }
 
 export interface IngestedPart {
@@ -43,6 +52,28 @@ export interface IngestedPart {
   bytes: number;
   sha256: string;
   recordedAt: string;
+  /** Stored by an earlier delivery of the same `deliveryId`: this call wrote nothing. */
+  existing?: boolean;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The part id of file `index` of a delivery: ULID-shaped (26 Crockford base32 characters, the
+ * first 130 bits of a sha256), the same on every redelivery of the same bytes. A new delivery
+ * that reuses an id with other bytes gets other parts, so nothing is silently dropped.
+ */
+export function deliveryPartId(deliveryId: string, index: number, fileSha256: string): string {
+  const digest = createHash('sha256').update(`${deliveryId}\n${index}\n${fileSha256}`).digest();
+  let bits = 0n;
+  for (const byte of digest.subarray(0, 17)) bits = (bits << 8n) | BigInt(byte);
+  bits >>= 6n; // 136 → 130 bits
+  let id = '';
+  for (let i = 0; i < 26; i++) {
+    id = CROCKFORD[Number(bits & 31n)] + id;
+    bits >>= 5n;
+  }
+  return id;
 }
 
 export function formatOf(file: IngestFile): FileFormat {
@@ -91,20 +122,28 @@ export async function ingestFiles(c: DuckDBConnection, dataset: string, files: I
   }
 
   // 3. Upload. Keys name the part's earliest recorded_at, so readers can skip parts by `asOf`.
-  const written: IngestedPart[] = [];
+  const parts: IngestedPart[] = [];
   try {
-    for (const s of staged) {
-      const key = keys.lakePart(spec.name, compactInstant(s.minRecordedAt), ulid());
-      await options.store.putFile(key, s.path, { ifNoneMatch: '*' });
+    for (const [i, s] of staged.entries()) {
+      const id = options.deliveryId === undefined ? ulid() : deliveryPartId(options.deliveryId, i, (await hashFile(files[i]!.path)).sha256);
+      const key = keys.lakePart(spec.name, compactInstant(s.minRecordedAt), id);
       const { bytes, sha256 } = await hashFile(s.path);
-      written.push({ key, file: s.file, rows: s.rows, bytes, sha256, recordedAt: s.minRecordedAt });
+      const part: IngestedPart = { key, file: s.file, rows: s.rows, bytes, sha256, recordedAt: s.minRecordedAt };
+      try {
+        await options.store.putFile(key, s.path, { ifNoneMatch: '*' });
+      } catch (err) {
+        // A redelivery (or a concurrent delivery) of what is already in the lake.
+        if (!(err instanceof PreconditionFailedError) || options.deliveryId === undefined) throw err;
+        part.existing = true;
+      }
+      parts.push(part);
     }
   } catch (err) {
-    // A store failure half-way must not leave half an ingest behind.
-    await Promise.allSettled(written.map((w) => options.store.delete(w.key)));
+    // A store failure half-way must not leave half an ingest behind (parts stored before stay).
+    await Promise.allSettled(parts.filter((p) => !p.existing).map((p) => options.store.delete(p.key)));
     throw err;
   }
-  return written;
+  return parts;
 }
 
 /** Reads one file into `table` (typed columns + recorded_at), or throws InputError naming what is wrong. */
