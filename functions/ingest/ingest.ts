@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ulid } from 'ulid';
+import { parseBytes } from '../../shared/config.ts';
 import { datasetSpec, duckdbType, type ColumnSpec, type DatasetSpec } from '../../shared/datasets.ts';
 import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
 import { InputError, PreconditionFailedError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
@@ -162,7 +163,11 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
   } else {
     // Every value as the vendor's text (DuckDB's type sniffing would turn an offset
     // timestamp into a bare one); one record per line, megabytes each if need be.
-    const objects = `read_ndjson_objects(${path}, maximum_object_size = ${MAX_JSON_RECORD_BYTES})`;
+    // DuckDB sizes its read buffer from maximum_object_size: within a small memory_limit
+    // (a 512 MiB tier) the largest record must be smaller, or nothing can be read at all.
+    const limit = parseBytes(String((await c.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRowsJS()[0]![0]));
+    const maxObject = Math.min(MAX_JSON_RECORD_BYTES, limit ? Math.floor(limit / 4) : MAX_JSON_RECORD_BYTES);
+    const objects = `read_ndjson_objects(${path}, maximum_object_size = ${maxObject})`;
     let present: string[];
     try {
       const nonObjects = await c.runAndReadAll(`SELECT count(*) FROM ${objects} WHERE json_type(json) <> 'OBJECT'`);
