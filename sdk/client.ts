@@ -134,9 +134,14 @@ export class Hippo {
   async watch(id: string, onResult: (table: Table, run: RunView) => void | Promise<void>, opts: WatchOptions = {}): Promise<string> {
     const pollMs = opts.pollMs ?? 1000;
     const sleep = (ms: number) =>
-      new Promise<void>((r) => {
-        const t = setTimeout(r, ms);
-        opts.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        opts.signal?.addEventListener('abort', done, { once: true });
       });
     for (let current = id; ; ) {
       let run = await this.status(current);

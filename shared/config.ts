@@ -69,9 +69,19 @@ const schema = z.object({
   HIPPO_WORKERS_URL: z.url().optional(),
   HIPPO_IDLE_SECONDS: z.coerce.number().positive().default(60),
   HIPPO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  PUBSUB_EMULATOR_HOST: z.string().optional(),
-  PUBSUB_PROJECT_ID: z.string().optional(),
-  HIPPO_PUBSUB_SUBSCRIPTION: z.string().optional(),
+  /** `host:port` of Google's Pub/Sub emulator; unset = Google Cloud. */
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[^\s/]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:8085').optional(),
+  PUBSUB_PROJECT_ID: z.string().min(1).optional(),
+  /** The Pub/Sub bridge's subscription (short, or `projects/<p>/subscriptions/<s>`); locally, set = `hippo dev` runs the bridge. */
+  HIPPO_PUBSUB_SUBSCRIPTION: z.string().min(3).optional(),
+  /** Where the bridge publishes messages it gives up on, with a `reason` attribute; default `<subscription>-dead-letter`. */
+  HIPPO_PUBSUB_DEAD_LETTER_TOPIC: z.string().min(3).optional(),
+  /** Deliveries of one message before the bridge dead-letters it. */
+  HIPPO_PUBSUB_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  /** The bridge's first wait before a failed message goes back (doubling per attempt, at most 60 s). */
+  HIPPO_PUBSUB_BACKOFF_SECONDS: z.coerce.number().min(0).default(1),
+  /** Messages the bridge holds at once (flow control). */
+  HIPPO_PUBSUB_MAX_MESSAGES: z.coerce.number().int().min(1).default(10),
 });
 
 export type Config = z.output<typeof schema>;

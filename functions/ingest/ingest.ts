@@ -166,7 +166,7 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
     // DuckDB sizes its read buffer from maximum_object_size: within a small memory_limit
     // (a 512 MiB tier) the largest record must be smaller, or nothing can be read at all.
     const limit = parseBytes(String((await c.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRowsJS()[0]![0]));
-    const maxObject = Math.min(MAX_JSON_RECORD_BYTES, limit ? Math.floor(limit / 4) : MAX_JSON_RECORD_BYTES);
+    const maxObject = Math.min(MAX_JSON_RECORD_BYTES, limit ? Math.floor(limit / 8) : MAX_JSON_RECORD_BYTES);
     const objects = `read_ndjson_objects(${path}, maximum_object_size = ${maxObject})`;
     let present: string[];
     try {

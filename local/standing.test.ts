@@ -1,0 +1,105 @@
+import { rm } from 'node:fs/promises';
+import { CloudEvent } from 'cloudevents';
+import type { Table } from 'apache-arrow';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { FileStore } from '../shared/file-store.ts';
+import { Hippo, type RunView } from '../sdk/index.ts';
+import { platformWith } from './drills.ts';
+import { demoStore } from './test-helpers.ts';
+
+/**
+ * Standing runs end to end on the local platform (real processes): a vendor restatement
+ * arrives as `dev.hippo.vendor.delivered` at the broker (as curl or the Pub/Sub bridge sends
+ * it) → ingest appends it to the lake → `dataset.changed` → the standing equity-panel run is
+ * re-run. The new result differs exactly in the restated rows; the old run's result is
+ * unchanged; the old request with the old asOf gives the old bytes again.
+ */
+interface Ctx { dir: string; store: FileStore }
+const test = suite<Ctx>('standing runs, end to end');
+const PARAMS = { start: '2015-01-02', end: '2015-06-30', fields: ['eps'], audit: true };
+
+test.before(async (ctx) => {
+  Object.assign(ctx, await demoStore({ scale: 0.1, recordedAt: '2025-06-01T00:00:00Z' }));
+});
+test.after(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
+
+type Row = Record<string, unknown>;
+const rows = (t: Table): Row[] => t.toArray().map((r) => r.toJSON() as Row);
+const day = (v: unknown) => new Date(Number(v)).toISOString().slice(0, 10);
+
+/** A sid whose last panel row has an eps, and a date half-way through that eps period's rows. */
+function pickRestatement(before: Row[]) {
+  const withEps = before.filter((r) => r.eps !== null);
+  const last = withEps.at(-1)!;
+  const sid = last.sid as string;
+  const period = last.eps__period_end;
+  const sameperiod = before.filter((r) => r.sid === sid && r.eps__period_end === period);
+  const mid = sameperiod[Math.floor(sameperiod.length / 2)]!;
+  return { sid, periodEnd: day(period), publishedOn: day(mid.date), oldValue: last.eps as number };
+}
+
+test('a restatement reaches the lake; the standing run re-runs; only the restated rows change; the old run stays reproducible', async (ctx) => {
+  const { platform, hippo } = await platformWith({ store: ctx.store }, { HIPPO_WATCH_DEBOUNCE_SECONDS: '1', HIPPO_WATCHDOG_SECONDS: '1' });
+  const stop = new AbortController();
+  try {
+    const { id } = await hippo.submit('equity-panel', PARAMS, { watch: true });
+    const results: { table: Table; run: RunView }[] = [];
+    const watching = hippo.watch(id, (table, run) => void results.push({ table, run }), { signal: stop.signal, pollMs: 200 });
+    watching.catch(() => {}); // awaited below; a failure after the platform stopped is not this test's
+    const until = async (n: number) => {
+      const deadline = Date.now() + 120_000;
+      while (results.length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${results.length} results of ${n}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await until(1);
+    const first = results[0]!;
+    const before = rows(first.table);
+    const r = pickRestatement(before);
+    const newValue = r.oldValue + 1000;
+
+    // The vendor restates one value: a CloudEvent at the broker, as curl would send it.
+    const vendor = new Hippo({ url: platform.runsUrl, ingressUrl: platform.brokerUrl });
+    await vendor.emit(new CloudEvent({
+      type: 'dev.hippo.vendor.delivered', source: '/vendor/test', datacontenttype: 'application/json',
+      data: { dataset: 'fundamentals', records: [{ sid: r.sid, field: 'eps', period_end: r.periodEnd, value: newValue, published_at: r.publishedOn }] },
+    }));
+    await until(2);
+    stop.abort();
+    await watching;
+
+    const second = results[1]!;
+    assert.is(second.run.previousRunId, id);
+    assert.ok(Date.parse(second.run.asOf) > Date.parse(first.run.asOf));
+    const after = rows(second.table);
+    assert.is(after.length, before.length, 'the same panel rows');
+    const differing: Row[] = [];
+    for (const [i, a] of after.entries()) {
+      const b = before[i]!;
+      assert.equal([a.date, a.sid], [b.date, b.sid], 'the same order');
+      const cols = Object.keys(a).filter((k) => String(a[k]) !== String(b[k]));
+      if (cols.length === 0) continue;
+      differing.push(a);
+      assert.ok(cols.every((c) => c === 'eps' || c === 'eps__published_at'), `only eps and its publication change: ${cols}`);
+    }
+    // Exactly the rows of that sid after the restatement's publication day.
+    const expected = before.filter((b) => b.sid === r.sid && day(b.date) > r.publishedOn && day(b.eps__period_end) === r.periodEnd);
+    assert.ok(expected.length > 0);
+    assert.equal(differing.map((d) => [d.sid, day(d.date)]), expected.map((e) => [e.sid, day(e.date)]));
+    assert.ok(differing.every((d) => d.eps === newValue));
+
+    // The old run did not change, and its request with its asOf gives the same bytes again.
+    const old = await hippo.status(id);
+    assert.is(old.result!.sha256, first.run.result!.sha256);
+    assert.is(old.nextRunId, second.run.id);
+    const again = await hippo.submit('equity-panel', PARAMS, { asOf: first.run.asOf });
+    assert.is((await hippo.wait(again.id, { timeoutMs: 120_000 })).result!.sha256, first.run.result!.sha256);
+  } finally {
+    stop.abort();
+    await platform.stop();
+  }
+});
+
+test.run();
