@@ -15,11 +15,11 @@ const bytes = z.string().transform((s, ctx) => {
   return n;
 });
 
+/** A store URL (DESIGN §12): `file://<dir>` or `s3://<bucket>[/<prefix>]`. */
+const storeUrl = z.string().regex(/^(file:\/\/.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file://<dir> or s3://<bucket>[/<prefix>]');
+
 const schema = z.object({
-  HIPPO_STORE: z
-    .string()
-    .regex(/^(file:\/\/.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file://<dir> or s3://<bucket>[/<prefix>]')
-    .default('file://.hippo'),
+  HIPPO_STORE: storeUrl.default('file://.hippo'),
   S3_ENDPOINT: z.url().optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
   HIPPO_TOPIC: z.string().min(1).default('hippo.events'),
@@ -64,7 +64,10 @@ const schema = z.object({
   /** How often the watchdog sweeps deadlines (locally; a cluster's PingSource ticks every minute). */
   HIPPO_WATCHDOG_SECONDS: z.coerce.number().positive().default(60),
   HIPPO_CHAOS: z.string().optional(),
-  HIPPO_BACKUP_STORE: z.string().optional(),
+  /** Where backups go (shared/backup.ts): a store URL like HIPPO_STORE's, at the same S3_ENDPOINT. */
+  HIPPO_BACKUP_STORE: storeUrl.optional(),
+  /** Complete backups kept; older ones are deleted after a new one completes. */
+  HIPPO_BACKUP_KEEP: z.coerce.number().int().min(1).default(7),
   /** Local runner only: where `runs` reads worker status from (the runner's own endpoint). */
   HIPPO_WORKERS_URL: z.url().optional(),
   HIPPO_IDLE_SECONDS: z.coerce.number().positive().default(60),
