@@ -41,6 +41,8 @@ export const functionSpecs: FunctionSpec[] = [
   { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0, memory: '256MiB', cpu: '100m', maxScale: 4 },
   // Woken by a PingSource (a timer locally); one sweep at a time.
   { name: 'watchdog', entry: 'functions/watchdog/main.ts', tiered: false, minScale: 0, concurrency: 1, memory: '512MiB', cpu: '100m', maxScale: 1, sink: true, schedule: '* * * * *' },
+  // Backups of the ledger, results and lake into HIPPO_BACKUP_STORE, hourly; one at a time (shared/backup.ts).
+  { name: 'backup', entry: 'functions/backup/main.ts', tiered: false, minScale: 0, concurrency: 1, memory: '512MiB', cpu: '250m', maxScale: 1, schedule: '0 * * * *' },
   ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1, duckdb: true })),
 ];
 

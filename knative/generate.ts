@@ -91,6 +91,7 @@ export function checkSettings(s: ManifestSettings): void {
   for (const step of Object.keys(s.stepTimeouts)) {
     if (!(STEPS as readonly string[]).includes(step)) problems.push(`stepTimeouts: "${step}" is not a step (${STEPS.join(', ')})`);
   }
+  if (s.backupStore === s.store) problems.push(`backupStore must be another store than store (${s.store}): a backup inside the store it backs up is lost with it`);
   if (s.timeoutSeconds > s.maxRevisionTimeoutSeconds) {
     problems.push(`timeoutSeconds ${s.timeoutSeconds} exceeds the cluster's max-revision-timeout-seconds (${s.maxRevisionTimeoutSeconds}); raise that first (README, Deploy on Knative)`);
   }
@@ -309,6 +310,7 @@ export function serviceEnv(svc: ServiceSpec, s: ManifestSettings): Record<string
   // `runs` shows the workers the watchdog sees in the cluster (GET /workers).
   if (fn.name === 'runs') env.HIPPO_WORKERS_URL = `http://watchdog.${s.namespace}.svc.cluster.local/workers`;
   if (fn.name === 'watchdog') env.POD_NAMESPACE = s.namespace;
+  if (fn.name === 'backup') env.HIPPO_BACKUP_STORE = s.backupStore;
   return env;
 }
 
@@ -343,7 +345,7 @@ function delivery(d: Delivery): Record<string, unknown> {
   };
 }
 
-/** A PingSource per scheduled function (the watchdog; backups will join with their spec). */
+/** A PingSource per scheduled function (the watchdog, backups). */
 function pingSource(fn: FunctionSpec, s: ManifestSettings): K8sObject {
   return {
     apiVersion: 'sources.knative.dev/v1',

@@ -415,6 +415,19 @@ invariants('a PingSource wakes each scheduled function (the watchdog every minut
   assert.ok(pings.some((p) => p.sink.ref.name === 'watchdog' && p.schedule === '* * * * *'));
 });
 
+invariants('the backup function: its own store to back up into, hourly, one at a time', () => {
+  const env = serviceView('backup').env;
+  const config = loadConfig(env);
+  assert.is(config.HIPPO_BACKUP_STORE, settings.backupStore);
+  assert.is(config.HIPPO_STORE, settings.store);
+  assert.ok(config.HIPPO_BACKUP_STORE !== config.HIPPO_STORE);
+  assert.equal(services(settings.tiers.length).filter((s) => serviceView(s.name).env.HIPPO_BACKUP_STORE).map((s) => s.name), ['backup']);
+  const ping = ofKind('PingSource').find((o) => (o.spec as { sink: { ref: { name: string } } }).sink.ref.name === 'backup');
+  assert.is((ping?.spec as { schedule: string }).schedule, '0 * * * *');
+  assert.is(serviceView('backup').annotations['autoscaling.knative.dev/max-scale'], '1');
+  assert.throws(() => checkSettings({ ...settings, backupStore: settings.store }), /backupStore must be another store/);
+});
+
 invariants('only the runs API is reachable from outside the cluster', () => {
   const open = ofKind('Service').filter((o) => o.metadata.labels?.['networking.knative.dev/visibility'] !== 'cluster-local');
   assert.equal(open.map((o) => o.metadata.name), ['runs']);

@@ -25,6 +25,8 @@ export interface ManifestSettings {
   devRegistry: string;
   /** HIPPO_STORE of every function: `s3://bucket/prefix` in a cluster. */
   store: string;
+  /** HIPPO_BACKUP_STORE of the backup function: another bucket (or another S3) than `store`'s. */
+  backupStore: string;
   /**
    * Secret every function takes its environment from when it exists (optional): the `AWS_*`
    * credentials and region, `S3_ENDPOINT`, `HIPPO_TOKEN`.
@@ -65,6 +67,7 @@ export const settings: ManifestSettings = {
   image: { name: 'registry.example.com/hippo', tag: '0.1.0' },
   devRegistry: 'localhost:5001',
   store: 's3://hippo/prod',
+  backupStore: 's3://hippo-backups/prod',
   envSecret: 'hippo-env',
   broker: {
     name: 'hippo',

@@ -9,7 +9,7 @@ import type { Run } from '../functions/runs/run.ts';
 import { runToEnd, startEmbedded } from '../local/embedded.ts';
 import { demoStore, s3Endpoint } from '../local/test-helpers.ts';
 import { backup, BackupCorruptError, listBackups, readManifest, restore } from './backup.ts';
-import { ConflictError, NotFoundError } from './errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { FileStore } from './file-store.ts';
 import { keys, type ObjectStore } from './object-store.ts';
 import { rejectsWith } from './object-store.contract.ts';
@@ -252,6 +252,8 @@ for (const backend of [fileBackend(), s3Backend()]) {
     const bad = await rejectsWith(readManifest(backups, '../runs'), Error, 'a bad id');
     assert.is((bad as ConflictError).status, 400);
     await rejectsWith(readManifest(backups, '20260304T050607089Z-01JAAAAAAAAAAAAAAAAAAAAAAA'), NotFoundError, 'an unknown id');
+    const itself = await rejectsWith(backup(source, source), ValidationError, 'a backup into the store it backs up');
+    assert.match(itself.message, 'must go to another store');
   });
 
   test.run();

@@ -150,6 +150,9 @@ export async function backup(source: ObjectStore, target: ObjectStore, options: 
   if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 1)) {
     throw new RangeError(`keep must be a whole number ≥ 1, got ${options.keep}`);
   }
+  if (source.url === target.url) {
+    throw new ValidationError(`backups of ${source.url} must go to another store: a backup inside the store it backs up is lost with it`, [{ field: 'target', value: target.url, message: 'the store backed up' }]);
+  }
   const now = options.now ?? (() => new Date());
   const createdAt = now().toISOString();
   const id = `${compactInstant(createdAt)}-${ulid()}`;
