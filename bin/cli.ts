@@ -70,6 +70,26 @@ program
   .action(async (id, o) => (await import('./commands/watch.ts')).watchCommand(id, o));
 
 program
+  .command('backup')
+  .description('back the ledger, results and lake of HIPPO_STORE up (sha256 manifest); keeps the newest HIPPO_BACKUP_KEEP')
+  .option('--to <store-url>', 'the backup store: file://<dir> or s3://<bucket>[/<prefix>] (default HIPPO_BACKUP_STORE)')
+  .option('--keep <n>', 'complete backups to keep (default HIPPO_BACKUP_KEEP or 7)')
+  .action(async (o) => (await import('./commands/backup.ts')).backupCommand(o));
+
+program
+  .command('restore [backupId]')
+  .description('verify every sha256 of a backup (default: the latest), then restore it into HIPPO_STORE')
+  .option('--from <store-url>', 'the backup store (default HIPPO_BACKUP_STORE)')
+  .option('--force', 'restore into a store that is not empty (its objects of the same keys are overwritten)')
+  .action(async (id, o) => (await import('./commands/backup.ts')).restoreCommand(id, o));
+
+program
+  .command('backups')
+  .description('list the complete backups, oldest first')
+  .option('--from <store-url>', 'the backup store (default HIPPO_BACKUP_STORE)')
+  .action(async (o) => (await import('./commands/backup.ts')).backupsCommand(o));
+
+program
   .command('manifests')
   .description('generate the Knative manifests (knative/) from the trigger table, the function specs and knative/settings.ts')
   .option('--out <dir>', 'write them here instead of knative/')
