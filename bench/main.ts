@@ -64,6 +64,14 @@ printTable([
     `${pit.ratio.toFixed(2)}×`,
     '≤ 1.5×',
   ],
+  ...(['pandas', 'polars'] as const).map((engine) => [
+    `  … vs ${engine} (${engine === 'pandas' ? 'merge_asof' : 'join_asof'})`,
+    'same data',
+    `${pit.hippo_s.toFixed(2)} s`,
+    `${pit[`${engine}_s`].toFixed(2)} s`,
+    `${(pit.hippo_s / pit[`${engine}_s`]).toFixed(2)}×`,
+    '< 1×',
+  ]),
   [
     'transcript split',
     `${transcripts.calls.toLocaleString('en-US')} calls, ${transcripts.text_mb.toFixed(0)} MB`,
@@ -94,7 +102,7 @@ printTable([
   ['function', 'ms', 'samples'],
   ...Object.entries(coldStart.cold_start_ms).map(([fn, ms]) => [fn, String(ms), coldStart.cold_start_samples_ms[fn]!.join(' ')]),
 ]);
-console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal; pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
+console.log(`\n${pit.cells_checked.toLocaleString('en-US')} cells checked equal (and pandas' and polars' answers row by row); pit-join peak RSS ${(pit.hippo_peak_rss_bytes / 1024 ** 2).toFixed(0)} MiB; wrote ${out} in ${results.total_s} s`);
 
 function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -9,13 +11,17 @@ import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { generatePitCorrections, generatePitData, PIT_FIELDS, type PitScale } from './pit-data.ts';
 import { median, timed } from './measure.ts';
 import { startStepProcess } from './step-process.ts';
+import { pythonWithPyarrow } from '../scripts/python.ts';
+
+const run = promisify(execFile);
 
 /**
  * The point-in-time case (issue 3, DESIGN §7.2): Hippo's `pit-join` step through its
  * function — a real function process reading the panel and the fundamentals' lake parts
  * (two deliveries: the original and a vendor correction), joining, writing Parquet and
  * replying `step.completed` — against bare DuckDB ASOF SQL on the same tables already in
- * memory. Both answers are checked equal, cell by cell, before any time is reported.
+ * memory, pandas `merge_asof` and polars `join_asof` (bench/pit_baselines.py). Every answer
+ * is checked equal to Hippo's, row by row, before any time is reported.
  */
 export interface PitOptions {
   scale: PitScale;
@@ -30,6 +36,8 @@ export interface PitResult {
   correction_rows: number;
   hippo_s: number;
   duckdb_s: number;
+  pandas_s: number;
+  polars_s: number;
   ratio: number;
   hippo_runs_s: number[];
   duckdb_runs_s: number[];
@@ -106,13 +114,40 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
         if (rep > 0) duckRuns.push(ms / 1000);
         log(`pit: bare DuckDB ASOF ${rep === 0 ? '(warm-up)' : `run ${rep}`}: ${(ms / 1000).toFixed(2)} s`);
       }
-      return crossCheck(c, await store.localPath(lastOutput), rows!);
+      const checked = await crossCheck(c, await store.localPath(lastOutput), rows!);
+      // The same inputs for the Python baselines: the panel, and the fundamentals as of AS_OF.
+      await mkdir(join(dir, 'baseline'));
+      await c.run(`COPY panel TO ${quoteLiteral(join(dir, 'baseline', 'panel.parquet'))} (FORMAT parquet)`);
+      await c.run(`COPY (SELECT sid, field, period_end, value, published_at, recorded_at FROM fundamentals) TO ${quoteLiteral(join(dir, 'baseline', 'fundamentals.parquet'))} (FORMAT parquet)`);
+      return checked;
     });
+
+    // pandas merge_asof and polars join_asof: the same rule, the same rows, checked equal too.
+    const python = await pythonWithPyarrow();
+    const baselines: Record<string, number[]> = {};
+    for (const engine of ['pandas', 'polars'] as const) {
+      const folder = join(dir, 'baseline');
+      log(`pit: ${engine} (${reps} runs after a warm-up)…`);
+      const { stdout } = await run(python, [join(options.root, 'bench', 'pit_baselines.py'), engine, folder, String(reps)], { maxBuffer: 1 << 24 });
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { runs_s: number[]; rows: number };
+      baselines[engine] = out.runs_s;
+      log(`pit: ${engine} runs: ${out.runs_s.map((x) => x.toFixed(2)).join(', ')} s`);
+      await withDuckDB({ memoryLimitBytes, tempDirectory: join(dir, 'spill') }, async (c) => {
+        await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quoteLiteral(await store.localPath(lastOutput))})`);
+        await c.run(`CREATE TABLE ${engine} AS SELECT * FROM read_parquet(${quoteLiteral(join(folder, `${engine}.parquet`))})`);
+        const list = (t: string) => `SELECT CAST(date AS DATE), CAST(sid AS VARCHAR), ${PIT_FIELDS.map((f) => `CAST(${f} AS DOUBLE)`).join(', ')} FROM ${t}`;
+        const [onlyHippo, onlyOther] = await count(c, `SELECT (SELECT count(*) FROM (${list('hippo')} EXCEPT ALL ${list(engine)})), (SELECT count(*) FROM (${list(engine)} EXCEPT ALL ${list('hippo')}))`);
+        if (onlyHippo || onlyOther || out.rows !== rows) {
+          throw new Error(`pit cross-check failed: ${onlyHippo} rows only in Hippo's answer, ${onlyOther} only in ${engine}'s (of ${rows})`);
+        }
+      });
+    }
     const hippo = median(hippoRuns);
     const duck = median(duckRuns);
     return {
       rows: rows!, fundamental_rows: fundamentalRows!, correction_rows: correctionRows!,
-      hippo_s: round(hippo), duckdb_s: round(duck), ratio: round(hippo / duck),
+      hippo_s: round(hippo), duckdb_s: round(duck), pandas_s: round(median(baselines.pandas!)), polars_s: round(median(baselines.polars!)),
+      ratio: round(hippo / duck),
       hippo_runs_s: hippoRuns.map(round), duckdb_runs_s: duckRuns.map(round),
       hippo_peak_rss_bytes: peakRss, cells_checked: cells, memory_limit: `${(memoryLimitBytes / 1024 ** 3).toFixed(1)} GiB`,
     };

@@ -8,8 +8,8 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const venv = join(root, '.cache', 'pyenv');
 
-/** Python packages the interoperability tests (and benchmarks) read Hippo's results with. */
-export const PYTHON_PACKAGES = ['pyarrow==21.0.0', 'polars==1.35.2'];
+/** Python packages the interoperability tests read Hippo's results with, and the benchmark's baselines (pandas, polars). */
+export const PYTHON_PACKAGES = ['pyarrow==21.0.0', 'polars==1.35.2', 'pandas==2.3.3'];
 
 /**
  * A Python with PYTHON_PACKAGES, for checks that readers Hippo did not write read its
