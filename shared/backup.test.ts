@@ -245,6 +245,36 @@ for (const backend of [fileBackend(), s3Backend()]) {
     assert.not.ok(await backups.head('backups/lease.json'));
   });
 
+  test('a backup that lost its lease (taken over as if it had died) publishes no manifest', async (ctx) => {
+    const [source, inner] = [await sourceOf(ctx), await backend.fresh()];
+    let copies = 0;
+    // The backup store as seen by a backup whose successor takes the lease over after its 3rd copy.
+    const backups: ObjectStore = Object.create(inner, {
+      put: {
+        value: async (key: string, body: Uint8Array | string, opts?: object) => {
+          if (key.includes('/objects/') && ++copies === 3) await inner.put('backups/lease.json', JSON.stringify({ id: 'successor', expiresAt: '2999-01-01T00:00:00Z' }));
+          return inner.put(key, body, opts);
+        },
+      },
+    });
+    const err = await rejectsWith(backup(source, backups, { leaseMs: 1 }), ConflictError, 'a backup that lost its lease');
+    assert.is(err.code, 'backup_lease_lost');
+    assert.equal(await listBackups(inner), []);
+    assert.match(new TextDecoder().decode((await inner.get('backups/lease.json'))!.body), 'successor', "the successor's lease is left alone");
+  });
+
+  test('a big object streams through a temp file both ways (a multipart upload on S3)', async (ctx) => {
+    const [source, backups, target] = [await sourceOf(ctx), await backend.fresh(), await backend.fresh()];
+    const big = new Uint8Array(17 * 1024 ** 2);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+    const key = 'lake/prices/part-20300101T000000000Z-01JBBBBBBBBBBBBBBBBBBBBBBB.parquet';
+    await source.put(key, big);
+    const { manifest } = await backup(source, backups);
+    assert.equal(manifest.objects.find((e) => e.key === key), { key, bytes: big.length, sha256: sha256(big), etag: (await source.head(key))!.etag, stored: `backups/${manifest.id}/objects/${key}` });
+    await restore(backups, target, manifest.id);
+    assert.is(sha256((await target.get(key))!.body), sha256(big));
+  });
+
   test('ids: sortable by time; a bad id is a 400, an unknown one a 404', async (ctx) => {
     const [source, backups] = [await sourceOf(ctx), await backend.fresh()];
     const { manifest } = await backup(source, backups, { now: () => new Date('2026-03-04T05:06:07.089Z') });
