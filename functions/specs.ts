@@ -46,6 +46,17 @@ export const functionSpecs: FunctionSpec[] = [
   ...STEPS.map((step) => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1, duckdb: true })),
 ];
 
+/**
+ * Event sources: processes that pull events from outside Hippo and post them to the broker
+ * (`K_SINK`). Nothing calls them, so they always run (one instance, `minScale: 1`): a Knative
+ * ContainerSource in a cluster (knative/generate.ts), a child of `hippo dev` when configured
+ * (local/sources.ts). They serve only `/health/*` on PORT.
+ */
+export const sourceSpecs: FunctionSpec[] = [
+  // Vendor messages from a Pub/Sub subscription (HIPPO_PUBSUB_SUBSCRIPTION) → vendor.delivered.
+  { name: 'pubsub-bridge', entry: 'eventing/sources/pubsub/main.ts', tiered: false, minScale: 1, concurrency: 0, memory: '512MiB', cpu: '100m', maxScale: 1, sink: true },
+];
+
 export interface ServiceSpec {
   /** Service name: the function's, or `<function>-t<tier>`. */
   name: string;

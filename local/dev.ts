@@ -18,6 +18,7 @@ import { services } from '../functions/specs.ts';
 import { CloudEvent } from 'cloudevents';
 import { binaryMessage } from '../shared/cloudevents.ts';
 import { ProcessRunner } from './runner.ts';
+import { startSources } from './sources.ts';
 
 /**
  * `hippo dev`: the local platform. The broker (ingress + trigger dispatcher) runs in this
@@ -113,8 +114,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     backoffScale: options.backoffScale,
   });
   await dispatcher.start();
+  let sources: ProcessRunner | undefined;
   try {
     await runner.start();
+    // Event sources (the Pub/Sub bridge, when HIPPO_PUBSUB_SUBSCRIPTION is set) post to this broker.
+    sources = await startSources({ config, storeUrl: options.store.url, brokerUrl, root: options.root, built: options.built, log });
   } catch (err) {
     await runner.stop();
     server.close();
@@ -136,6 +140,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         // processes. Whatever the in-memory bus still held is gone; the watchdog's deadline
         // sweep re-dispatches those steps after the next start.
         pings.stop();
+        await sources?.stop(); // no new events from outside
         const closing = new Promise<void>((r) => server.close(() => r()));
         await Promise.race([bus.close(), new Promise((r) => setTimeout(r, 3000))]);
         await runner.stop();

@@ -25,7 +25,7 @@ export interface RunnerOptions {
   maxInstances?: (s: ServiceSpec) => number;
   /** Extra Node options per service (e.g. a tier's heap limit). */
   nodeArgs?: (s: ServiceSpec) => string[];
-  /** Run the bundled `dist/functions/<name>/main.js` (what the image runs) instead of the TypeScript through tsx. */
+  /** Run the bundled `dist/<entry>.js` (what the image runs, `npm run build`) instead of the TypeScript through tsx. */
   built?: boolean;
   /** How long a process may take to become ready. */
   startTimeoutMs?: number;
@@ -206,7 +206,7 @@ export class ProcessRunner {
       ...(spec.tier !== undefined ? { HIPPO_TIER: String(spec.tier) } : {}),
       ...this.options.serviceEnv?.(spec),
     };
-    const program = this.options.built ? [`dist/functions/${spec.fn.name}/main.js`] : ['--import', 'tsx', spec.fn.entry];
+    const program = this.options.built ? [`dist/${spec.fn.entry.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', spec.fn.entry];
     const child = spawn(process.execPath, [...(this.options.nodeArgs?.(spec) ?? []), ...program], {
       cwd: this.options.root,
       env: env as NodeJS.ProcessEnv,
