@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import { ConflictError, HippoError, NotFoundError, PreconditionFailedError, ValidationError, toHippoError, type ErrorDetail } from './errors.ts';
@@ -171,7 +171,7 @@ export async function backup(source: ObjectStore, target: ObjectStore, options: 
         // unmarked after it finishes, so a run copied unfinished always has its marker copied.
         const marker = (info: ObjectInfo) => info.key.startsWith('runs/') && info.key.slice('runs/'.length).includes('/');
         for (const phase of [listed.filter(marker), listed.filter((info) => !marker(info))]) {
-          await Promise.all(phase.map((info) => limit(async () => {
+          await each(limit, phase, async (info) => {
             const earlier = reusable.get(info.key);
             if (earlier && earlier.etag === info.etag && earlier.bytes === info.size) {
               entries.push(earlier);
@@ -184,7 +184,7 @@ export async function backup(source: ObjectStore, target: ObjectStore, options: 
             copiedObjects++;
             copiedBytes += copied.bytes;
             await lease.renewIfDue();
-          })));
+          });
         }
       }
     } finally {
@@ -265,11 +265,11 @@ export interface VerifyOptions {
 export async function verifyBackup(backups: ObjectStore, manifest: BackupManifest, options: VerifyOptions = {}): Promise<ErrorDetail[]> {
   const limit = pLimit(options.concurrency ?? backupDefaults.concurrency);
   const problems: ErrorDetail[] = [];
-  await Promise.all(manifest.objects.map((e) => limit(async () => {
+  await each(limit, manifest.objects, async (e) => {
     const stream = await backups.getStream(e.stored);
     const problem = stream ? mismatch(e, await digest(stream)) : `missing from the backup store (${e.stored})`;
     if (problem) problems.push({ field: e.key, message: problem });
-  })));
+  });
   return problems.sort((a, b) => compare(a.field!, b.field!));
 }
 
@@ -327,13 +327,13 @@ export async function restore(backups: ObjectStore, store: ObjectStore, which: s
     const limit = pLimit(o.concurrency);
     for (const prefix of [...manifest.prefixes].reverse()) {
       const group = manifest.objects.filter((e) => e.key.startsWith(prefix) && !written.has(e.key));
-      await Promise.all(group.map((e) => limit(async () => {
+      await each(limit, group, async (e) => {
         const info = { key: e.stored, size: e.bytes, etag: '' };
         // Checked again on the way: the backup may have changed since it was verified.
         const copied = await copyObject(backups, info, store, e.key, { tempDir, smallObjectBytes: o.smallObjectBytes, expect: e });
         if (!copied) throw new BackupCorruptError(`backup ${manifest.id}: ${e.key} went missing from the backup store during the restore`, [{ field: e.key, message: 'missing' }]);
         written.add(e.key);
-      })));
+      });
     }
   } catch (err) {
     if (err instanceof BackupCorruptError && written.size) {
@@ -486,7 +486,7 @@ async function prune(target: ObjectStore, keep: number): Promise<{ backups: stri
   }
   const garbage = (await target.list(BACKUPS)).filter((o) => !live.has(o.key) && ID_PATTERN.test(o.key.split('/')[1] ?? ''));
   const limit = pLimit(backupDefaults.concurrency);
-  await Promise.all(garbage.map((o) => limit(() => target.delete(o.key))));
+  await each(limit, garbage, (o) => target.delete(o.key));
   return { backups: dropped, objects: garbage.length };
 }
 
@@ -571,6 +571,16 @@ function parseLease(body: Uint8Array): { id: string; expiresAt: string } | undef
     return typeof v.id === 'string' && typeof v.expiresAt === 'string' ? { id: v.id, expiresAt: v.expiresAt } : undefined;
   } catch {
     return undefined; // unreadable: treated as expired
+  }
+}
+
+/** `fn` for every item, `limit` at a time; on the first failure nothing more is started (no writes after an error is reported). */
+async function each<T>(limit: LimitFunction, items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  try {
+    await Promise.all(items.map((item) => limit(() => fn(item))));
+  } catch (err) {
+    limit.clearQueue();
+    throw err;
   }
 }
 
