@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { RETRY_SERVICE, STEPS, triggerDefaults, triggerTable, type Delivery, type Trigger } from '../eventing/triggers.ts';
-import { functionSpecs, services, type FunctionSpec, type ServiceSpec } from '../functions/specs.ts';
+import { functionSpecs, services, sourceSpecs, type FunctionSpec, type ServiceSpec } from '../functions/specs.ts';
 import { formatBytes, parseBytes } from '../shared/config.ts';
 import { duckdbProcessHeapMiB } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -11,7 +11,8 @@ import type { ManifestSettings } from './settings.ts';
 /**
  * The Knative deployment, generated (DESIGN §11): a Service per function and tier from the
  * function specs, a Trigger per row of the trigger table, the Kafka Broker, the PingSources
- * of scheduled functions and the SinkBinding of the functions that emit on their own — from
+ * of scheduled functions, the SinkBinding of the functions that emit on their own and a
+ * ContainerSource per event source (the Pub/Sub bridge) — from
  * the same sources the local platform runs on, so the two never drift.
  *
  * ```ts
@@ -91,6 +92,8 @@ export function checkSettings(s: ManifestSettings): void {
   for (const step of Object.keys(s.stepTimeouts)) {
     if (!(STEPS as readonly string[]).includes(step)) problems.push(`stepTimeouts: "${step}" is not a step (${STEPS.join(', ')})`);
   }
+  if (!/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(s.pubsub.projectId)) problems.push(`pubsub.projectId "${s.pubsub.projectId}" is not a Google Cloud project id`);
+  if (s.pubsub.subscription.length < 3) problems.push(`pubsub.subscription "${s.pubsub.subscription}" is not a Pub/Sub name (3 characters at least)`);
   if (s.backupStore === s.store) problems.push(`backupStore must be another store than store (${s.store}): a backup inside the store it backs up is lost with it`);
   if (s.timeoutSeconds > s.maxRevisionTimeoutSeconds) {
     problems.push(`timeoutSeconds ${s.timeoutSeconds} exceeds the cluster's max-revision-timeout-seconds (${s.maxRevisionTimeoutSeconds}); raise that first (README, Deploy on Knative)`);
@@ -114,7 +117,7 @@ export function manifestFiles(s: ManifestSettings): Map<string, K8sObject[]> {
     ['broker.yaml', [brokerConfig(s), broker(s)]],
     ['services.yaml', all.map((svc) => knativeService(svc, s))],
     ['triggers.yaml', triggers.map((t) => trigger(t, s))],
-    ['sources.yaml', [...functionSpecs.filter((fn) => fn.schedule).map((fn) => pingSource(fn, s)), brokerSinkBinding(s)]],
+    ['sources.yaml', [...functionSpecs.filter((fn) => fn.schedule).map((fn) => pingSource(fn, s)), brokerSinkBinding(s), ...sourceSpecs.map((fn) => containerSource(fn, s))]],
   ]);
 }
 
@@ -363,8 +366,8 @@ function pingSource(fn: FunctionSpec, s: ManifestSettings): K8sObject {
 
 /**
  * `K_SINK` (the broker's address) for every Service labelled `hippo.dev/sink: broker`: the
- * functions that emit events on their own (specs `sink: true`). A Pub/Sub bridge running as
- * a Deployment with that label gets it the same way.
+ * functions that emit events on their own (specs `sink: true`). The event sources (the Pub/Sub
+ * bridge) are ContainerSources, which set it themselves.
  */
 function brokerSinkBinding(s: ManifestSettings): K8sObject {
   return {
@@ -376,6 +379,68 @@ function brokerSinkBinding(s: ManifestSettings): K8sObject {
       sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: s.broker.name } },
     },
   };
+}
+
+/**
+ * An event source (functions/specs.ts `sourceSpecs`: the Pub/Sub bridge) as a ContainerSource:
+ * Knative runs it as a Deployment — always on, nothing calls it — and injects `K_SINK`, the
+ * broker's address, as a SinkBinding would.
+ */
+function containerSource(fn: FunctionSpec, s: ManifestSettings): K8sObject {
+  const svc: ServiceSpec = { name: fn.name, fn };
+  const memory = quantity(memoryOf(svc, s));
+  const labels = { 'app.kubernetes.io/name': fn.name, ...PART_OF };
+  return {
+    apiVersion: 'sources.knative.dev/v1',
+    kind: 'ContainerSource',
+    metadata: { name: fn.name, namespace: s.namespace, labels },
+    spec: {
+      template: {
+        metadata: { labels: { ...labels } },
+        spec: {
+          automountServiceAccountToken: false,
+          // SIGTERM: the bridge stops pulling and acks or nacks what it holds (25 s at most).
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: fn.name,
+              image: IMAGE_PLACEHOLDER,
+              command: ['node', entryOf(fn)],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              env: Object.entries(sourceEnv(svc, s)).map(([name, value]) => ({ name, value })),
+              envFrom: [{ secretRef: { name: s.envSecret, optional: true } }],
+              resources: { requests: { cpu: fn.cpu ?? '100m', memory }, limits: { memory } },
+              readinessProbe: { httpGet: { path: '/health/readiness', port: 8080 } },
+              livenessProbe: { httpGet: { path: '/health/liveness', port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+              securityContext: {
+                runAsNonRoot: true,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+            },
+          ],
+        },
+      },
+      sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: s.broker.name } },
+    },
+  };
+}
+
+/** An event source's environment (DESIGN §12); `K_SINK` comes from the ContainerSource. */
+export function sourceEnv(svc: ServiceSpec, s: ManifestSettings): Record<string, string> {
+  const env: Record<string, string> = {
+    HIPPO_STORE: s.store,
+    HIPPO_HOST: '0.0.0.0',
+    PORT: '8080',
+    NODE_OPTIONS: `--max-old-space-size=${heapMiB(svc, s)}`,
+  };
+  if (svc.fn.name === 'pubsub-bridge') {
+    env.PUBSUB_PROJECT_ID = s.pubsub.projectId;
+    env.HIPPO_PUBSUB_SUBSCRIPTION = s.pubsub.subscription;
+    if (s.pubsub.deadLetterTopic) env.HIPPO_PUBSUB_DEAD_LETTER_TOPIC = s.pubsub.deadLetterTopic;
+  }
+  return env;
 }
 
 function kustomization(s: ManifestSettings, resources: string[]): Record<string, unknown> {

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { parse, parseAllDocuments } from 'yaml';
 import { EventTypes } from '../eventing/catalog.ts';
 import { RETRY_SERVICE, STEPS, stepService } from '../eventing/triggers.ts';
-import { functionSpecs, services } from '../functions/specs.ts';
+import { functionSpecs, services, sourceSpecs } from '../functions/specs.ts';
 import { loadConfig, parseBytes } from '../shared/config.ts';
 import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -61,6 +61,10 @@ interface TriggerSpec {
   delivery: { retry: number; backoffPolicy: string; backoffDelay: string; timeout: string; deadLetterSink?: { ref?: { kind: string; name: string } } };
 }
 const triggerSpec = (o: K8sObject) => o.spec as TriggerSpec;
+interface ContainerSourceSpec {
+  template: { spec: { containers: (Container & { image: string })[] } };
+  sink: { ref: { apiVersion: string; kind: string; name: string } };
+}
 /** `PT540S` → 540. */
 function seconds(iso: string): number {
   const m = /^PT(\d+(?:\.\d+)?)S$/.exec(iso);
@@ -214,10 +218,10 @@ schemas('every generated object validates against its schema', () => {
 });
 
 schemas('the Knative objects are checked against the Knative CRDs (reference/knative-crds)', () => {
-  for (const key of ['serving.knative.dev/v1 Service', 'eventing.knative.dev/v1 Broker', 'eventing.knative.dev/v1 Trigger', 'sources.knative.dev/v1 PingSource', 'sources.knative.dev/v1 SinkBinding']) {
+  for (const key of ['serving.knative.dev/v1 Service', 'eventing.knative.dev/v1 Broker', 'eventing.knative.dev/v1 Trigger', 'sources.knative.dev/v1 PingSource', 'sources.knative.dev/v1 SinkBinding', 'sources.knative.dev/v1 ContainerSource']) {
     assert.ok(validators.has(key), key);
   }
-  assert.equal([...new Set(objects.map((o) => o.kind))].sort(), ['Broker', 'ConfigMap', 'Namespace', 'PingSource', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'SinkBinding', 'Trigger']);
+  assert.equal([...new Set(objects.map((o) => o.kind))].sort(), ['Broker', 'ConfigMap', 'ContainerSource', 'Namespace', 'PingSource', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'SinkBinding', 'Trigger']);
 });
 
 schemas('a misspelled or misplaced field is an error, not silently pruned', () => {
@@ -265,6 +269,9 @@ const minScale = (o: K8sObject) => view(o).annotations['autoscaling.knative.dev/
   }
   for (const o of built.filter((x) => x.kind === 'Service' && x.apiVersion.startsWith('serving'))) {
     assert.is((view(o).container as unknown as { image: string }).image, `${settings.image.name}:${settings.image.tag}`);
+  }
+  for (const o of built.filter((x) => x.kind === 'ContainerSource')) {
+    assert.is((o.spec as ContainerSourceSpec).template.spec.containers[0]!.image, `${settings.image.name}:${settings.image.tag}`, o.metadata.name);
   }
 });
 
@@ -428,6 +435,27 @@ invariants('the backup function: its own store to back up into, hourly, one at a
   assert.throws(() => checkSettings({ ...settings, backupStore: settings.store }), /backupStore must be another store/);
 });
 
+invariants('the Pub/Sub bridge is a ContainerSource: the built entry, posting to the broker, valid configuration, probes', () => {
+  assert.equal(ofKind('ContainerSource').map((o) => o.metadata.name), sourceSpecs.map((fn) => fn.name));
+  const o = byName('ContainerSource', 'pubsub-bridge')!;
+  const spec = o.spec as ContainerSourceSpec;
+  assert.equal(spec.sink.ref, { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: settings.broker.name });
+  const [container] = spec.template.spec.containers;
+  assert.equal(container!.command, ['node', 'dist/eventing/sources/pubsub/main.js']);
+  assert.ok(existsSync(join(root, 'eventing/sources/pubsub/main.ts')));
+  assert.match(readFileSync(join(root, 'scripts/build.mjs'), 'utf8'), /'eventing\/sources'/, 'npm run build bundles the event sources');
+  assert.is(container!.readinessProbe.httpGet.path, '/health/readiness');
+  assert.is(container!.livenessProbe.httpGet.path, '/health/liveness');
+  const env = Object.fromEntries(container!.env.map((e) => [e.name, e.value]));
+  // Valid configuration for the bridge once the ContainerSource has injected K_SINK.
+  const config = loadConfig({ ...env, K_SINK: 'http://broker.example/' });
+  assert.is(config.HIPPO_PUBSUB_SUBSCRIPTION, settings.pubsub.subscription);
+  assert.is(config.PUBSUB_PROJECT_ID, settings.pubsub.projectId);
+  assert.is(config.HIPPO_STORE, settings.store);
+  assert.is(config.PORT, 8080);
+  assert.equal(container!.resources.limits, { memory: '512Mi' });
+});
+
 invariants('only the runs API is reachable from outside the cluster', () => {
   const open = ofKind('Service').filter((o) => o.metadata.labels?.['networking.knative.dev/visibility'] !== 'cluster-local');
   assert.equal(open.map((o) => o.metadata.name), ['runs']);
@@ -482,6 +510,11 @@ refused('tiers that do not grow, an unknown step, a bad namespace', () => {
   refuses({ tiers: [{ memory: '4GiB', cpu: '1', maxScale: 1 }, { memory: '1GiB', cpu: '1', maxScale: 1 }] }, /tiers\[1\]\.memory 1GiB must be larger/);
   refuses({ stepTimeouts: { 'pit-jion': 60 } }, /"pit-jion" is not a step/);
   refuses({ namespace: 'Hippo' }, /namespace "Hippo"/);
+});
+
+refused('a Pub/Sub project or subscription Google would not accept', () => {
+  refuses({ pubsub: { projectId: 'My Project', subscription: 'hippo-vendor' } }, /pubsub\.projectId "My Project" is not a Google Cloud project id/);
+  refuses({ pubsub: { projectId: 'my-gcp-project', subscription: 'v' } }, /pubsub\.subscription "v"/);
 });
 
 refused('a raised cluster limit allows longer requests', () => {

@@ -32,6 +32,13 @@ export interface ManifestSettings {
    * credentials and region, `S3_ENDPOINT`, `HIPPO_TOKEN`.
    */
   envSecret: string;
+  /**
+   * The Pub/Sub bridge (a ContainerSource posting to the broker): the subscription it pulls
+   * (HIPPO_PUBSUB_SUBSCRIPTION) in `projectId`, and where messages it gives up on go
+   * (default `<subscription>-dead-letter`; create both, and give the topic a subscription so
+   * dead letters are kept). Credentials: GKE Workload Identity, or whatever `envSecret` provides.
+   */
+  pubsub: { projectId: string; subscription: string; deadLetterTopic?: string };
   broker: {
     name: string;
     /** `bootstrap.servers` of the Kafka broker's config. */
@@ -69,6 +76,7 @@ export const settings: ManifestSettings = {
   store: 's3://hippo/prod',
   backupStore: 's3://hippo-backups/prod',
   envSecret: 'hippo-env',
+  pubsub: { projectId: 'my-gcp-project', subscription: 'hippo-vendor' },
   broker: {
     name: 'hippo',
     bootstrapServers: 'my-cluster-kafka-bootstrap.kafka:9092',
