@@ -81,6 +81,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
       HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
       HIPPO_WATCH_DEBOUNCE_SECONDS: String(config.HIPPO_WATCH_DEBOUNCE_SECONDS),
+      HIPPO_BACKUP_STORE: config.HIPPO_BACKUP_STORE,
+      HIPPO_BACKUP_KEEP: String(config.HIPPO_BACKUP_KEEP),
       HIPPO_STEP_TIMEOUTS: Object.entries(config.HIPPO_STEP_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(','),
       HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
       HIPPO_TOKEN: config.HIPPO_TOKEN,
@@ -126,8 +128,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   }
 
   // The watchdog's PingSource: a tick now (runs a restart left behind) and then periodically.
-  const pings = new PingTimer(runner, config.HIPPO_WATCHDOG_SECONDS * 1000, log);
-  pings.start();
+  // Knative's PingSources, locally: the watchdog's tick now and then periodically; the
+  // backup's (when there is a backup store) after its first interval.
+  const pings = [new PingTimer(runner, 'watchdog', config.HIPPO_WATCHDOG_SECONDS * 1000, log, { now: true, timeoutMs: 60_000 })];
+  if (config.HIPPO_BACKUP_STORE) pings.push(new PingTimer(runner, 'backup', config.HIPPO_BACKUP_SECONDS * 1000, log, { now: false, timeoutMs: 3_600_000 }));
+  for (const p of pings) p.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -139,7 +144,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         // Stop taking events, let in-flight deliveries finish (briefly), then stop the
         // processes. Whatever the in-memory bus still held is gone; the watchdog's deadline
         // sweep re-dispatches those steps after the next start.
-        pings.stop();
+        for (const p of pings) p.stop();
         await sources?.stop(); // no new events from outside
         const closing = new Promise<void>((r) => server.close(() => r()));
         await Promise.race([bus.close(), new Promise((r) => setTimeout(r, 3000))]);
@@ -150,18 +155,24 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 }
 
 /**
- * Plays Knative's PingSource for the watchdog: a `dev.knative.sources.ping` CloudEvent to the
- * `watchdog` Service every `intervalMs`, the first one at once. A tick is skipped while the
- * previous one is still being handled.
+ * Plays Knative's PingSource: a `dev.knative.sources.ping` CloudEvent to `service` every
+ * `intervalMs` (and one at once with `now`). A tick is skipped while the previous one is
+ * still being handled.
  */
 class PingTimer {
   private timer?: NodeJS.Timeout;
   private busy = false;
 
-  constructor(private readonly runner: ProcessRunner, private readonly intervalMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly runner: ProcessRunner,
+    private readonly service: string,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+    private readonly opts: { now: boolean; timeoutMs: number },
+  ) {}
 
   start(): void {
-    void this.tick();
+    if (this.opts.now) void this.tick();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
   }
@@ -174,12 +185,12 @@ class PingTimer {
     if (this.busy) return;
     this.busy = true;
     try {
-      const { headers, body } = binaryMessage(new CloudEvent({ type: PING_TYPE, source: '/hippo/local/pingsources/watchdog', data: {} }));
-      const req = new Request('http://watchdog/', { method: 'POST', headers, body });
-      const res = await this.runner.deliver('watchdog', req, 60_000);
-      if (!res.ok) this.log.warn('watchdog tick failed', { status: res.status, body: (await res.text()).slice(0, 300) });
+      const { headers, body } = binaryMessage(new CloudEvent({ type: PING_TYPE, source: `/hippo/local/pingsources/${this.service}`, data: {} }));
+      const req = new Request(`http://${this.service}/`, { method: 'POST', headers, body });
+      const res = await this.runner.deliver(this.service, req, this.opts.timeoutMs);
+      if (!res.ok) this.log.warn(`${this.service} tick failed`, { status: res.status, body: (await res.text()).slice(0, 300) });
     } catch (err) {
-      this.log.warn('watchdog tick failed', { err });
+      this.log.warn(`${this.service} tick failed`, { err });
     } finally {
       this.busy = false;
     }

@@ -68,6 +68,8 @@ const schema = z.object({
   HIPPO_BACKUP_STORE: storeUrl.optional(),
   /** Complete backups kept; older ones are deleted after a new one completes. */
   HIPPO_BACKUP_KEEP: z.coerce.number().int().min(1).default(7),
+  /** How often `hippo dev` backs up (when HIPPO_BACKUP_STORE is set); a cluster's PingSource is hourly. */
+  HIPPO_BACKUP_SECONDS: z.coerce.number().positive().default(3600),
   /** Local runner only: where `runs` reads worker status from (the runner's own endpoint). */
   HIPPO_WORKERS_URL: z.url().optional(),
   HIPPO_IDLE_SECONDS: z.coerce.number().positive().default(60),
