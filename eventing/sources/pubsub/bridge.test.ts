@@ -104,6 +104,17 @@ logic("Pub/Sub's delivery count is used when it has one; a refusal (4xx) is dead
   assert.is(ctx.posted.length, 0);
 });
 
+logic("a subscription's dead-letter policy with fewer deliveries lowers maxAttempts (never raises it)", async (ctx) => {
+  ctx.refuse = new Error('fetch failed');
+  ctx.bridge.capAttempts(10);
+  const second = fake({ dataset: 'prices', format: 'csv' }, 'x', 2, '13');
+  assert.is(await ctx.bridge.handle(second), 'retry');
+  ctx.bridge.capAttempts(2);
+  const again = fake({ dataset: 'prices', format: 'csv' }, 'x', 2, '13');
+  assert.is(await ctx.bridge.handle(again), 'dead-lettered');
+  assert.equal(ctx.dead, [['13', 'gave up after 2 attempts: fetch failed']]);
+});
+
 logic('a dead-letter topic that fails keeps the message (nack); drain cuts a backoff short', async (ctx) => {
   const failing = new PubSubBridge(
     { store: ctx.store, post: async () => { throw new Error('down'); }, deadLetter: async () => { throw new Error('NOT_FOUND: topic'); } },

@@ -71,6 +71,17 @@ export class PubSubBridge {
     return p;
   }
 
+  /**
+   * Dead-letters by `max` deliveries at the latest: a subscription whose own dead-letter policy
+   * stops at fewer would forward the message itself, without a reason.
+   */
+  capAttempts(max: number): void {
+    if (max >= 1 && max < this.options.maxAttempts) {
+      this.log.warn('maxAttempts lowered to the subscription\'s dead-letter policy', { from: this.options.maxAttempts, to: max });
+      this.options.maxAttempts = max;
+    }
+  }
+
   /** Messages in hand now. */
   get busy(): number {
     return this.inflight.size;

@@ -89,6 +89,11 @@ export function startPubSubSource(deps: Omit<BridgeDeps, 'deadLetter'>, options:
     reopenMs = Math.min(reopenMs * 2, 30_000);
   });
   log.info('pulling', { deadLetterTopic: deadLetterName, maxAttempts: options.maxAttempts });
+  // Best effort (reading a subscription needs more than the subscriber role): the policy's count.
+  subscription.getMetadata().then(
+    ([meta]) => bridge.capAttempts(meta.deadLetterPolicy?.maxDeliveryAttempts ?? Infinity),
+    (err: Error) => log.info('subscription metadata not readable; dead-letter policy unknown', { err }),
+  );
 
   let stopped: Promise<void> | undefined;
   return {
