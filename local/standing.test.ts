@@ -5,15 +5,19 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FileStore } from '../shared/file-store.ts';
 import { Hippo, type RunView } from '../sdk/index.ts';
+import { randomUUID } from 'node:crypto';
+import { PubSub } from '@google-cloud/pubsub';
+import type { LocalPlatform } from './dev.ts';
 import { platformWith } from './drills.ts';
-import { demoStore } from './test-helpers.ts';
+import { demoStore, pubsubEmulator } from './test-helpers.ts';
 
 /**
- * Standing runs end to end on the local platform (real processes): a vendor restatement
- * arrives as `dev.hippo.vendor.delivered` at the broker (as curl or the Pub/Sub bridge sends
- * it) → ingest appends it to the lake → `dataset.changed` → the standing equity-panel run is
- * re-run. The new result differs exactly in the restated rows; the old run's result is
- * unchanged; the old request with the old asOf gives the old bytes again.
+ * Standing runs end to end on the local platform (real processes): a vendor restatement —
+ * published to Pub/Sub (the real emulator; the bridge turns it into
+ * `dev.hippo.vendor.delivered`), or sent to the broker directly as curl would — is ingested
+ * into the lake → `dataset.changed` → the standing equity-panel run is re-run. The new result
+ * differs exactly in the restated rows; the old run's result is unchanged; the old request
+ * with the old asOf gives the old bytes again.
  */
 interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('standing runs, end to end');
@@ -39,8 +43,44 @@ function pickRestatement(before: Row[]) {
   return { sid, periodEnd: day(period), publishedOn: day(mid.date), oldValue: last.eps as number };
 }
 
-test('a restatement reaches the lake; the standing run re-runs; only the restated rows change; the old run stays reproducible', async (ctx) => {
-  const { platform, hippo } = await platformWith({ store: ctx.store }, { HIPPO_WATCH_DEBOUNCE_SECONDS: '1', HIPPO_WATCHDOG_SECONDS: '1' });
+type Restatement = { sid: string; field: string; period_end: string; value: number; published_at: string };
+
+/** How the vendor's restatement arrives: a publish to Pub/Sub, or a CloudEvent at the broker. */
+const deliveries = {
+  async pubsub() {
+    const host = await pubsubEmulator();
+    const project = 'hippo-standing';
+    const name = `vendor-${randomUUID().slice(0, 8)}`;
+    const client = new PubSub({ projectId: project, apiEndpoint: host, emulatorMode: true });
+    const [topic] = await client.createTopic(name);
+    await topic.createSubscription(name);
+    await client.createTopic(`${name}-dead-letter`);
+    return {
+      env: { PUBSUB_EMULATOR_HOST: host, PUBSUB_PROJECT_ID: project, HIPPO_PUBSUB_SUBSCRIPTION: name },
+      send: async (_platform: LocalPlatform, row: Restatement) => {
+        await topic.publishMessage({ data: Buffer.from(JSON.stringify(row) + '\n'), attributes: { dataset: 'fundamentals', format: 'jsonl' } });
+      },
+      close: () => client.close(),
+    };
+  },
+  async broker() {
+    return {
+      env: {},
+      send: async (platform: LocalPlatform, row: Restatement) => {
+        const vendor = new Hippo({ url: platform.runsUrl, ingressUrl: platform.brokerUrl });
+        await vendor.emit(new CloudEvent({
+          type: 'dev.hippo.vendor.delivered', source: '/vendor/test', datacontenttype: 'application/json',
+          data: { dataset: 'fundamentals', records: [row] },
+        }));
+      },
+      close: async () => {},
+    };
+  },
+};
+
+for (const [via, delivery] of Object.entries(deliveries)) test(`via ${via}: a restatement reaches the lake; the standing run re-runs; only the restated rows change; the old run stays reproducible`, async (ctx) => {
+  const vendorSide = await delivery();
+  const { platform, hippo } = await platformWith({ store: ctx.store }, { HIPPO_WATCH_DEBOUNCE_SECONDS: '1', HIPPO_WATCHDOG_SECONDS: '1', ...vendorSide.env });
   const stop = new AbortController();
   try {
     const { id } = await hippo.submit('equity-panel', PARAMS, { watch: true });
@@ -60,12 +100,8 @@ test('a restatement reaches the lake; the standing run re-runs; only the restate
     const r = pickRestatement(before);
     const newValue = r.oldValue + 1000;
 
-    // The vendor restates one value: a CloudEvent at the broker, as curl would send it.
-    const vendor = new Hippo({ url: platform.runsUrl, ingressUrl: platform.brokerUrl });
-    await vendor.emit(new CloudEvent({
-      type: 'dev.hippo.vendor.delivered', source: '/vendor/test', datacontenttype: 'application/json',
-      data: { dataset: 'fundamentals', records: [{ sid: r.sid, field: 'eps', period_end: r.periodEnd, value: newValue, published_at: r.publishedOn }] },
-    }));
+    // The vendor restates one value.
+    await vendorSide.send(platform, { sid: r.sid, field: 'eps', period_end: r.periodEnd, value: newValue, published_at: r.publishedOn });
     await until(2);
     stop.abort();
     await watching;
@@ -99,6 +135,7 @@ test('a restatement reaches the lake; the standing run re-runs; only the restate
   } finally {
     stop.abort();
     await platform.stop();
+    await vendorSide.close();
   }
 });
 
