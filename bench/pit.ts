@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ export interface PitOptions {
   reps: number;
   root: string;
   log: (line: string) => void;
+  /** Copies the pit-join step's answer (Parquet) here before the data is removed: the formats case reads it. */
+  keepOutput?: string;
 }
 
 export interface PitResult {
@@ -142,6 +144,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
         }
       });
     }
+    if (options.keepOutput) await copyFile(await store.localPath(lastOutput), options.keepOutput);
     const hippo = median(hippoRuns);
     const duck = median(duckRuns);
     return {
