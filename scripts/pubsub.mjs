@@ -12,7 +12,8 @@
 //
 // `setup` creates TOPIC, the dead-letter topic SUBSCRIPTION-dead-letter (with a subscription of
 // the same name, so dead letters are kept), and SUBSCRIPTION on TOPIC with a dead-letter policy
-// (MAX_ATTEMPTS deliveries, default 5), through the emulator's REST API; existing ones are kept.
+// (MAX_ATTEMPTS deliveries, default 10, as the bridge's HIPPO_PUBSUB_MAX_ATTEMPTS), through the
+// emulator's REST API; existing ones are kept.
 //
 // One emulator a port: its pid file and log are .cache/pubsub-<port>.pid and .log (or in
 // another folder: `pubsubUp({ port, dir })`, as the tests do).
@@ -239,7 +240,7 @@ async function putResource(host, path, body) {
  * its own name, so dead letters are kept. Existing resources are left as they are.
  * @example await pubsubSetup({ host: '127.0.0.1:8085', project: 'hippo-local', topic: 'vendor', subscription: 'vendor' });
  */
-export async function pubsubSetup({ host, project = pubsubDefaults.project, topic, subscription, maxDeliveryAttempts = 5 }) {
+export async function pubsubSetup({ host, project = pubsubDefaults.project, topic, subscription, maxDeliveryAttempts = 10 }) {
   const deadLetter = `${subscription}-dead-letter`;
   await putResource(host, `projects/${project}/topics/${topic}`);
   await putResource(host, `projects/${project}/topics/${deadLetter}`);
@@ -270,7 +271,7 @@ async function main(argv) {
       return s.running ? 0 : 3; // 3: "not running", as LSB init scripts say it
     }
     case 'setup': {
-      const [topic, subscription, attempts = '5'] = rest;
+      const [topic, subscription, attempts = '10'] = rest;
       if (!topic || !subscription || !/^\d+$/.test(attempts)) break;
       const host = process.env.PUBSUB_EMULATOR_HOST || `127.0.0.1:${pubsubDefaults.port}`;
       const r = await pubsubSetup({ host, topic, subscription, maxDeliveryAttempts: Number(attempts) });

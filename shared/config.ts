@@ -82,7 +82,7 @@ const schema = z.object({
   /** Where the bridge publishes messages it gives up on, with a `reason` attribute; default `<subscription>-dead-letter`. */
   HIPPO_PUBSUB_DEAD_LETTER_TOPIC: z.string().min(3).optional(),
   /** Deliveries of one message before the bridge dead-letters it. */
-  HIPPO_PUBSUB_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  HIPPO_PUBSUB_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   /** The bridge's first wait before a failed message goes back (doubling per attempt, at most 60 s). */
   HIPPO_PUBSUB_BACKOFF_SECONDS: z.coerce.number().min(0).default(1),
   /** Messages the bridge holds at once (flow control). */

@@ -70,6 +70,10 @@ logic('a good message: bytes in the store, the event posted, then acked; a redel
   const again = fake({ dataset: 'prices', format: 'csv' });
   assert.is(await ctx.bridge.handle(again), 'duplicate');
   assert.equal([again.acks, ctx.posted.length], [1, 1]);
+  // The same id published later is another message (an emulator restarts its ids at 1).
+  const reused = { ...fake({ dataset: 'prices', format: 'csv' }), publishTime: new Date('2024-06-04T00:00:00.000Z') };
+  assert.is(await ctx.bridge.handle(reused), 'delivered');
+  assert.is(ctx.posted[1]!.id, 'pubsub-vendor-7-20240604T000000000Z');
 });
 
 logic('a broker that keeps failing: nacked, then dead-lettered with the reason after maxAttempts (counted by the bridge)', async (ctx) => {

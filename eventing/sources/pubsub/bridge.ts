@@ -42,7 +42,8 @@ export interface BridgeOptions {
   rememberDelivered?: number;
 }
 
-export const bridgeDefaults = { maxAttempts: 5, backoffMs: 1_000, maxBackoffMs: 60_000, rememberDelivered: 10_000 } satisfies Partial<BridgeOptions>;
+/** 10 attempts with backoff from 1 s: a message gives up after 2–4 minutes of failures (a broker restart passes). */
+export const bridgeDefaults = { maxAttempts: 10, backoffMs: 1_000, maxBackoffMs: 60_000, rememberDelivered: 10_000 } satisfies Partial<BridgeOptions>;
 
 /** What became of one message. */
 export type Outcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'retry';
@@ -50,9 +51,9 @@ export type Outcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'retry';
 export class PubSubBridge {
   private readonly options: Required<BridgeOptions>;
   private readonly log: Logger;
-  /** Ids of messages whose event the broker accepted, oldest first. */
+  /** Messages (id@publish time) whose event the broker accepted, oldest first. */
   private readonly delivered = new Set<string>();
-  /** Failed deliveries per message id, where Pub/Sub does not count them (no dead-letter policy). */
+  /** Failed deliveries per message (id@publish time), where Pub/Sub does not count them (no dead-letter policy). */
   private readonly failures = new Map<string, number>();
   private readonly inflight = new Set<Promise<Outcome>>();
   private stopping = false;
@@ -96,15 +97,17 @@ export class PubSubBridge {
 
   private async process(m: PubSubMessage): Promise<Outcome> {
     const fields = { messageId: m.id, attempt: m.deliveryAttempt || undefined };
+    // The id with the publish time: ids are unique per topic, but an emulator restarts them at 1.
+    const identity = `${m.id}@${m.publishTime.getTime()}`;
     try {
-      if (this.delivered.has(m.id)) {
+      if (this.delivered.has(identity)) {
         // Pub/Sub delivered again a message whose event the broker already has (the ack was lost).
         m.ack();
         this.log.info('redelivered message acked again', fields);
         return 'duplicate';
       }
       const plan = planDelivery(m, this.options.subscription);
-      if (!plan.ok) return await this.deadLetter(m, plan.reason, fields);
+      if (!plan.ok) return await this.deadLetter(m, identity, plan.reason, fields);
       try {
         if (plan.body) await this.writeOnce(plan.data.key, plan.body);
         else if (!(await this.deps.store.head(plan.data.key))) {
@@ -112,9 +115,9 @@ export class PubSubBridge {
         }
         await this.deps.post(deliveredEvent(plan));
       } catch (err) {
-        return await this.failed(m, err as Error, fields);
+        return await this.failed(m, identity, err as Error, fields);
       }
-      this.remember(m.id);
+      this.remember(identity);
       m.ack();
       this.log.info('delivered', { ...fields, event: plan.eventId, dataset: plan.data.dataset, key: plan.data.key });
       return 'delivered';
@@ -135,11 +138,11 @@ export class PubSubBridge {
     }
   }
 
-  private async failed(m: PubSubMessage, err: Error, fields: Record<string, unknown>): Promise<Outcome> {
-    if (err instanceof HippoError && !err.retriable) return this.deadLetter(m, err.message, fields);
-    const attempt = m.deliveryAttempt > 0 ? m.deliveryAttempt : this.countFailure(m.id);
+  private async failed(m: PubSubMessage, identity: string, err: Error, fields: Record<string, unknown>): Promise<Outcome> {
+    if (err instanceof HippoError && !err.retriable) return this.deadLetter(m, identity, err.message, fields);
+    const attempt = m.deliveryAttempt > 0 ? m.deliveryAttempt : this.countFailure(identity);
     if (attempt >= this.options.maxAttempts) {
-      return this.deadLetter(m, `gave up after ${attempt} attempts: ${err.message}`, fields);
+      return this.deadLetter(m, identity, `gave up after ${attempt} attempts: ${err.message}`, fields);
     }
     const wait = this.backoff(attempt);
     this.log.warn('delivery failed; the message goes back', { ...fields, err, retryInMs: wait });
@@ -148,10 +151,10 @@ export class PubSubBridge {
     return 'retry';
   }
 
-  private async deadLetter(m: PubSubMessage, reason: string, fields: Record<string, unknown>): Promise<Outcome> {
+  private async deadLetter(m: PubSubMessage, identity: string, reason: string, fields: Record<string, unknown>): Promise<Outcome> {
     await this.deps.deadLetter(m, reason);
     m.ack();
-    this.failures.delete(m.id);
+    this.failures.delete(identity);
     this.log.warn('message dead-lettered', { ...fields, reason });
     return 'dead-lettered';
   }
