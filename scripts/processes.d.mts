@@ -8,3 +8,9 @@ export declare function withLock<T>(lockDir: string, timeoutMs: number, fn: () =
 export declare function freePort(): Promise<number>;
 export declare function logTail(file: string, opts?: { from?: number; lines?: number }): string;
 export declare function spawnDetached(cmd: string, args: string[], opts: { cwd: string; out: number; hint?: string; env?: NodeJS.ProcessEnv }): Promise<{ pid: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> }>;
+export declare function stopGroup(pid: number, signal: NodeJS.Signals): void;
+export declare function waitUntilReady(opts: {
+  pid: number; what: string; probe: () => Promise<boolean>; timeoutMs: number; log: string; logOffset?: number;
+  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null;
+}): Promise<{ ms: number }>;
+export declare function stopServer(pid: number, opts: { stopTimeoutMs: number; say?: (line: string) => void }): Promise<{ killed: boolean; stopMs: number }>;

@@ -132,3 +132,51 @@ export async function spawnDetached(cmd, args, { cwd, out, hint = '', env }) {
   }
   return { pid: child.pid, exited };
 }
+
+/** Signals the process group `pid` leads (a server may run as a child of a launcher), else the process. */
+export function stopGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try { process.kill(pid, signal); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * Waits until `probe()` is true for the server `what` (pid `pid`): fails at once if it exits
+ * (`exited`: its exit promise, when this process started it), and after `timeoutMs`, both
+ * with the tail of its log from `logOffset`.
+ */
+export async function waitUntilReady({ pid, what, probe, timeoutMs, log, logOffset = 0, exited = null }) {
+  const t0 = Date.now();
+  let exit = null;
+  exited?.then((e) => (exit = e));
+  const tail = () => `last lines of ${log}:\n${logTail(log, { from: logOffset, lines: 20 })}`;
+  for (;;) {
+    if (exit || !isAlive(pid)) {
+      throw new Error(`${what} (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ${tail()}`);
+    }
+    if (await probe()) return { ms: Date.now() - t0 };
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what} (pid ${pid}) did not answer within ${seconds(timeoutMs)}; ${tail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Stops the server `pid` (its process group): SIGTERM, then SIGKILL after `stopTimeoutMs`;
+ * resolves once it is gone. `say` reports a kill.
+ */
+export async function stopServer(pid, { stopTimeoutMs, say = () => {} }) {
+  const t0 = Date.now();
+  stopGroup(pid, 'SIGTERM');
+  let killed = false;
+  while (isAlive(pid)) {
+    if (!killed && Date.now() - t0 > stopTimeoutMs) {
+      say(`pid ${pid} still running ${seconds(stopTimeoutMs)} after SIGTERM: SIGKILL`);
+      stopGroup(pid, 'SIGKILL');
+      killed = true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { killed, stopMs: Date.now() - t0 };
+}

@@ -20,9 +20,8 @@
 import { existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isAlive, logTail, portFromEnv, readPidFile, runsCommand, seconds, spawnDetached, withLock } from './processes.mjs';
+import { portFromEnv, readPidFile, runsCommand, seconds, spawnDetached, withLock, stopGroup, stopServer, waitUntilReady } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const pubsubCacheDir = join(root, '.cache');
@@ -164,31 +163,8 @@ export async function pubsubUp(opts = {}) {
   });
 }
 
-async function waitReady(pid, o, logOffset, exited) {
-  const t0 = Date.now();
-  let exit = null;
-  exited?.then((e) => (exit = e));
-  for (;;) {
-    if (exit || !isAlive(pid)) {
-      throw new Error(`the Pub/Sub emulator (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
-    }
-    if (await probePubSub(o.host)) return { ms: Date.now() - t0 };
-    if (Date.now() - t0 > o.readyTimeoutMs) {
-      throw new Error(`the Pub/Sub emulator (pid ${pid}) did not answer at ${o.host} within ${seconds(o.readyTimeoutMs)}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
-    }
-    await sleep(100);
-  }
-}
-
-/** Signals the process group `pid` leads. */
-function stopGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
-  }
+function waitReady(pid, o, logOffset, exited) {
+  return waitUntilReady({ pid, what: 'the Pub/Sub emulator', probe: () => probePubSub(o.host), timeoutMs: o.readyTimeoutMs, log: o.log, logOffset, exited });
 }
 
 /**
@@ -205,19 +181,8 @@ export async function pubsubDown(opts = {}) {
       say(o, `not running on port ${o.port}`);
       return { stopped: false, killed: false, stopMs: 0 };
     }
-    const t0 = Date.now();
-    stopGroup(info.pid, 'SIGTERM');
-    let killed = false;
-    while (isAlive(info.pid)) {
-      if (!killed && Date.now() - t0 > o.stopTimeoutMs) {
-        say(o, `pid ${info.pid} still running ${seconds(o.stopTimeoutMs)} after SIGTERM: SIGKILL`);
-        stopGroup(info.pid, 'SIGKILL');
-        killed = true;
-      }
-      await sleep(50);
-    }
+    const { killed, stopMs } = await stopServer(info.pid, { stopTimeoutMs: o.stopTimeoutMs, say: (line) => say(o, line) });
     rmSync(o.pidFile, { force: true });
-    const stopMs = Date.now() - t0;
     say(o, `stopped pid ${info.pid} in ${seconds(stopMs)}${killed ? ' (killed)' : ''}`);
     return { stopped: true, killed, stopMs };
   });

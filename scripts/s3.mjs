@@ -14,9 +14,8 @@
 import { accessSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isAlive, logTail, spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock } from './processes.mjs';
+import { spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock, stopGroup, stopServer, waitUntilReady } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const s3CacheDir = join(root, '.cache');
@@ -145,31 +144,8 @@ export async function s3Up(opts = {}) {
   });
 }
 
-async function waitReady(pid, o, logOffset, exited) {
-  const t0 = Date.now();
-  let exit = null;
-  exited?.then((e) => (exit = e));
-  for (;;) {
-    if (exit || !isAlive(pid)) {
-      throw new Error(`moto (pid ${pid}) exited during start-up${exit ? ` (code ${exit.code}, signal ${exit.signal})` : ''}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
-    }
-    if (await probeS3(o.endpoint)) return { ms: Date.now() - t0 };
-    if (Date.now() - t0 > o.readyTimeoutMs) {
-      throw new Error(`moto (pid ${pid}) did not answer at ${o.endpoint} within ${seconds(o.readyTimeoutMs)}; ` +
-        `last lines of ${o.log}:\n${logTail(o.log, { from: logOffset, lines: 20 })}`);
-    }
-    await sleep(100);
-  }
-}
-
-/** Signals the process group `pid` leads (moto_server may run as a child of a launcher). */
-function stopGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
-  }
+function waitReady(pid, o, logOffset, exited) {
+  return waitUntilReady({ pid, what: 'moto', probe: () => probeS3(o.endpoint), timeoutMs: o.readyTimeoutMs, log: o.log, logOffset, exited });
 }
 
 /**
@@ -186,19 +162,8 @@ export async function s3Down(opts = {}) {
       say(o, `not running on port ${o.port}`);
       return { stopped: false, killed: false, stopMs: 0 };
     }
-    const t0 = Date.now();
-    stopGroup(info.pid, 'SIGTERM');
-    let killed = false;
-    while (isAlive(info.pid)) {
-      if (!killed && Date.now() - t0 > o.stopTimeoutMs) {
-        say(o, `pid ${info.pid} still running ${seconds(o.stopTimeoutMs)} after SIGTERM: SIGKILL`);
-        stopGroup(info.pid, 'SIGKILL');
-        killed = true;
-      }
-      await sleep(50);
-    }
+    const { killed, stopMs } = await stopServer(info.pid, { stopTimeoutMs: o.stopTimeoutMs, say: (line) => say(o, line) });
     rmSync(o.pidFile, { force: true });
-    const stopMs = Date.now() - t0;
     say(o, `stopped pid ${info.pid} in ${seconds(stopMs)}${killed ? ' (killed)' : ''}`);
     return { stopped: true, killed, stopMs };
   });
