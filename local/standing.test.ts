@@ -51,6 +51,7 @@ const deliveries = {
     const host = await pubsubEmulator();
     const project = 'hippo-standing';
     const name = `vendor-${randomUUID().slice(0, 8)}`;
+    process.env.METADATA_SERVER_DETECTION = 'none'; // an emulator: no Google metadata server to look for
     const client = new PubSub({ projectId: project, apiEndpoint: host, emulatorMode: true });
     const [topic] = await client.createTopic(name);
     await topic.createSubscription(name);
