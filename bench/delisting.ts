@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DUCKDB_MEMORY_SHARE, quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { DUCKDB_MEMORY_SHARE, literalList, quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
-import { loadDatasets } from '../shared/lake.ts';
+import { lakeParts, loadDatasets } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { delistingAdjust, type DelistingParams } from '../functions/delisting-adjust/delisting-adjust.ts';
 import { writeDemoData } from '../demo/demo-data.ts';
@@ -17,8 +17,10 @@ import { startStepProcess } from './step-process.ts';
  * survivorship-free panel, writing it as Parquet and replying `step.completed` — in panel rows
  * per second, against the step's own SQL (`delistingAdjust`) run in bare DuckDB on the same
  * four tables already in memory. The logic is the same on both sides, so the ratio is what the
- * function costs around it: the event, reading the lake, sorting and writing the output.
- * Both answers are checked equal, row by row, before any time is reported.
+ * function costs around it: the event, reading the lake (cut at `asOf`), sorting and writing
+ * the output. A second baseline is what a DuckDB user's own script does with the same files:
+ * read the Parquet, the same SQL, write the panel as Parquet. Both in-memory answers are
+ * checked equal, row by row, before any time is reported.
  */
 export interface DelistingScale {
   /** The demo universe's scale (`hippo demo-data`): 300 securities each, 2005–2020. */
@@ -45,8 +47,12 @@ export interface DelistingResult {
   duckdb_s: number;
   duckdb_rows_per_s: number;
   ratio: number;
+  /** Bare DuckDB from the lake's Parquet files: read, the same SQL, write the panel as Parquet. */
+  duckdb_files_s: number;
+  duckdb_files_rows_per_s: number;
   hippo_runs_s: number[];
   duckdb_runs_s: number[];
+  duckdb_files_runs_s: number[];
   /** The step process's peak resident memory (from its `step.completed` metrics). */
   hippo_peak_rss_bytes: number;
   cells_checked: number;
@@ -107,14 +113,36 @@ export async function benchDelisting(options: { scale: DelistingScale; reps: num
       }
       return crossCheck(c, await store.localPath(lastOutput), rows);
     });
+
+    // Bare DuckDB from the files, as a user's own script: the lake's Parquet read as it is (one
+    // delivery, so nothing to cut at asOf), the same SQL, the panel written as Parquet.
+    const fileRuns: number[] = [];
+    await withDuckDB({ memoryLimitBytes, tempDirectory: join(dir, 'spill') }, async (c) => {
+      const parts = Object.fromEntries(await Promise.all(DATASETS.map(async (d) => [d, await Promise.all((await lakeParts(store, d, RECORDED)).map((k) => store.localPath(k)))] as const)));
+      const out = join(dir, 'bare.parquet');
+      for (let rep = 0; rep <= reps; rep++) {
+        const { ms } = await timed(async () => {
+          for (const d of DATASETS) await c.run(`CREATE OR REPLACE TABLE ${d} AS SELECT * FROM read_parquet(${literalList(parts[d]!)})`);
+          await c.run('DROP TABLE IF EXISTS panel');
+          await delistingAdjust(c, params);
+          await c.run(`COPY (SELECT * FROM panel ORDER BY date, sid) TO ${quoteLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`);
+        });
+        const [written] = await count(c, `SELECT count(*) FROM read_parquet(${quoteLiteral(out)})`);
+        if (written !== rows) throw new Error(`delisting: bare DuckDB from the files wrote ${written} rows, the step ${rows}`);
+        if (rep > 0) fileRuns.push(ms / 1000);
+        log(`delisting: bare DuckDB from the files ${rep === 0 ? '(warm-up)' : `run ${rep}`}: ${(ms / 1000).toFixed(2)} s`);
+      }
+    });
     const hippo = median(hippoRuns);
     const duck = median(duckRuns);
+    const fromFiles = median(fileRuns);
     return {
       securities: securities!, price_rows: priceRows!, rows, delistings: checked.delistings, imputed: checked.imputed,
       hippo_s: round(hippo), hippo_rows_per_s: Math.round(rows / hippo),
       duckdb_s: round(duck), duckdb_rows_per_s: Math.round(rows / duck),
       ratio: round(hippo / duck),
-      hippo_runs_s: hippoRuns.map(round), duckdb_runs_s: duckRuns.map(round),
+      duckdb_files_s: round(fromFiles), duckdb_files_rows_per_s: Math.round(rows / fromFiles),
+      hippo_runs_s: hippoRuns.map(round), duckdb_runs_s: duckRuns.map(round), duckdb_files_runs_s: fileRuns.map(round),
       hippo_peak_rss_bytes: peakRss, cells_checked: checked.cells,
       memory_limit: `${(memoryLimitBytes / 1024 ** 3).toFixed(1)} GiB`,
     };
