@@ -19,6 +19,7 @@ import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
+import { mountDashboard } from './dashboard.tsx';
 import { Ledger } from './ledger.ts';
 import { StandingRuns } from './standing.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
@@ -172,6 +173,16 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
   });
 
   app.get('/workers', async (c) => c.json({ workers: deps.workers ? await deps.workers() : [] }));
+
+  // GET / for browsers and /ui/*; POST / above stays the CloudEvents endpoint.
+  mountDashboard(app, {
+    ledger, store: deps.store, workers: deps.workers, token: deps.token, tiers: deps.tiers, tempRoot: deps.tempRoot, now: deps.now,
+    submit: async (req) => {
+      const submission = await coordinator.submit(req);
+      if (submission.created) submitted.inc();
+      return submission;
+    },
+  });
 
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 

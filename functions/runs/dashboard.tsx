@@ -1,0 +1,169 @@
+/** @jsxImportSource hono/jsx */
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import { runRequestSchema, zodToValidation, type RunRequest, type WorkerStatus } from '../../eventing/catalog.ts';
+import { HippoError, ValidationError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/object-store.ts';
+import { dashboardAuth, localPath } from './dashboard-auth.ts';
+import { dashboardCss, liveJs } from './dashboard-assets.ts';
+import { MessagePage, NewRunPage, RUN_STATUSES, RunPage, RunsPage, SignInPage, type NewRunForm, type ViewContext } from './dashboard-views.tsx';
+import type { Ledger } from './ledger.ts';
+import { pipelines } from './pipelines.ts';
+import { resultResponse, type ResultFormat } from './results.ts';
+import type { Run, RunStatus } from './run.ts';
+
+export interface DashboardDeps {
+  ledger: Ledger;
+  store: ObjectStore;
+  /** Submits a run as `POST /runs` does (the same coordinator, the same counter). */
+  submit: (req: RunRequest) => Promise<{ run: Run; created: boolean }>;
+  workers?: () => Promise<WorkerStatus[]>;
+  /** HIPPO_TOKEN: when set, every page needs it (dashboard-auth.ts). */
+  token?: string;
+  tiers?: readonly number[];
+  tempRoot?: string;
+  now?: () => Date;
+}
+
+export const dashboardDefaults = {
+  /** The runs list shows this many, newest first (the ledger reads every run to sort them). */
+  limit: 100,
+  /** Live pages fetch themselves again this often. */
+  pollMs: 2000,
+};
+
+/**
+ * A dashboard for browsers on the `runs` function (server-rendered Hono JSX; a page works
+ * without JavaScript, /ui/assets/live.js keeps it current):
+ *
+ * - `GET /` with `Accept: text/html` — the runs list (`?status=`) and the workers panel;
+ *   any other `GET /` gets a small JSON index. `POST /` (CloudEvents) is not touched.
+ * - `GET /ui/runs/:id` — a run: its steps as a timeline, each attempt's tier, status, error and
+ *   time, the planner's estimate, result downloads (`/ui/runs/:id/result?format=`), standing links.
+ * - `GET /ui/new`, `POST /ui/runs` — submit a run from a form.
+ * - `POST /ui/login`, `POST /ui/logout` — the session cookie when HIPPO_TOKEN is set.
+ *
+ * @example
+ * const { app } = functionApp('runs');
+ * mountDashboard(app, { ledger, store, submit: (req) => coordinator.submit(req), token: 's3cret' });
+ */
+export function mountDashboard(app: Hono, deps: DashboardDeps, options: Partial<typeof dashboardDefaults> = {}): void {
+  const { limit, pollMs } = { ...dashboardDefaults, ...options };
+  const auth = dashboardAuth(deps.token);
+  const view = (): ViewContext => ({ now: deps.now?.() ?? new Date(), tiers: deps.tiers, signedIn: auth.enabled, pollMs });
+
+  const page = (c: Context, body: HtmlEscapedString | Promise<HtmlEscapedString>, status = 200) => {
+    c.header('cache-control', 'no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'no-referrer');
+    // Scripts only from this origin (live.js); style attributes place the timeline's bars.
+    c.header('content-security-policy',
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    return c.html(html`<!DOCTYPE html>${body}`, status as 200);
+  };
+
+  const signIn = (c: Context, reason: 'missing' | 'wrong') => {
+    const url = new URL(c.req.url);
+    url.searchParams.delete('token');
+    return page(c, <SignInPage view={view()} next={`${url.pathname}${url.search}`} wrong={reason === 'wrong'} />, 401);
+  };
+  const guard = auth.require(signIn);
+
+  // The stylesheet and script hold nothing secret: the sign-in page needs the stylesheet.
+  app.get('/ui/assets/dashboard.css', (c) => c.body(dashboardCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/ui/assets/live.js', (c) => c.body(liveJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
+
+  app.post('/ui/login', async (c) => {
+    const form = await c.req.parseBody();
+    const next = localPath(typeof form.next === 'string' ? form.next : undefined);
+    if (typeof form.token !== 'string' || !(await auth.signIn(c, form.token))) {
+      return page(c, <SignInPage view={view()} next={next} wrong />, 401);
+    }
+    return c.redirect(next, 303);
+  });
+  app.post('/ui/logout', (c) => {
+    auth.signOut(c);
+    return c.redirect('/', 303);
+  });
+
+  app.use('/ui/runs', guard);
+  app.use('/ui/runs/*', guard);
+  app.use('/ui/new', guard);
+
+  // Content negotiation: a browser gets the dashboard, anything else a small JSON index.
+  const browsers: MiddlewareHandler = async (c, next) => {
+    if ((c.req.header('accept') ?? '').includes('text/html')) return guard(c, next);
+    return c.json({ service: 'runs', links: { runs: '/runs', workers: '/workers', dashboard: '/ (Accept: text/html)' } });
+  };
+
+  app.get('/', browsers, async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && status !== '' && !RUN_STATUSES.includes(status as RunStatus)) {
+      return page(c, <MessagePage view={view()} title="Unknown status" message={`status must be one of ${RUN_STATUSES.join(', ')}`} />, 400);
+    }
+    const filter = status ? (status as RunStatus) : undefined;
+    const [all, workers] = await Promise.all([
+      deps.ledger.list({ limit: Number.MAX_SAFE_INTEGER }),
+      deps.workers
+        ? deps.workers().catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }))
+        : Promise.resolve([] as WorkerStatus[]),
+    ]);
+    const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+    for (const r of all) counts[r.status]++;
+    const runs = (filter ? all.filter((r) => r.status === filter) : all).slice(0, limit);
+    return page(c, <RunsPage view={view()} runs={runs} counts={counts} total={all.length} status={filter} limit={limit} workers={workers} />);
+  });
+
+  app.get('/ui/runs/:id', async (c) => {
+    const run = await deps.ledger.get(c.req.param('id'));
+    if (!run) return page(c, <MessagePage view={view()} title="No such run" message={`There is no run ${c.req.param('id')}.`} />, 404);
+    return page(c, <RunPage view={view()} run={run} />);
+  });
+
+  // The result for a browser: the same bytes as GET /runs/:id/result, behind the dashboard's session.
+  app.get('/ui/runs/:id/result', async (c) => {
+    const run = await deps.ledger.get(c.req.param('id'));
+    if (!run) return page(c, <MessagePage view={view()} title="No such run" message={`There is no run ${c.req.param('id')}.`} />, 404);
+    const format = (c.req.query('format') ?? 'arrow') as ResultFormat;
+    if (!['arrow', 'parquet', 'csv'].includes(format)) {
+      return page(c, <MessagePage view={view()} title="Unknown format" message="format must be arrow, parquet or csv" />, 400);
+    }
+    if (run.status !== 'succeeded' || !run.result) {
+      return page(c, <MessagePage view={view()} title="No result" message={`Run ${run.id} is ${run.status}: it has no result${run.error ? ` (${run.error.message})` : ''}.`} />, 409);
+    }
+    return resultResponse(deps.store, run, format, c.req.header('if-none-match'), deps.tempRoot);
+  });
+
+  const blankForm: NewRunForm = { pipeline: Object.keys(pipelines)[0] ?? '', params: '', asOf: '', id: '', watch: false };
+  const pipelineList = Object.values(pipelines).map((p) => ({ name: p.name, describe: p.describe }));
+
+  app.get('/ui/new', (c) => page(c, <NewRunPage view={view()} pipelines={pipelineList} form={blankForm} />));
+
+  app.post('/ui/runs', async (c) => {
+    const body = await c.req.parseBody();
+    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
+    const form: NewRunForm = { pipeline: field('pipeline'), params: field('params'), asOf: field('asOf').trim(), id: field('id').trim(), watch: field('watch') === 'true' };
+    try {
+      let params: unknown = {};
+      if (form.params.trim()) {
+        try {
+          params = JSON.parse(form.params);
+        } catch (err) {
+          throw new ValidationError(`params must be a JSON object: ${(err as Error).message}`, [{ field: 'params', message: 'not JSON' }]);
+        }
+      }
+      const parsed = runRequestSchema.safeParse({
+        pipeline: form.pipeline, params,
+        ...(form.asOf ? { asOf: form.asOf } : {}), ...(form.id ? { id: form.id } : {}), ...(form.watch ? { watch: true } : {}),
+      });
+      if (!parsed.success) throw zodToValidation(parsed.error, 'invalid run request');
+      const { run } = await deps.submit(parsed.data);
+      return c.redirect(`/ui/runs/${encodeURIComponent(run.id)}`, 303);
+    } catch (err) {
+      // A request the API would refuse (400, 409) is shown beside the form, which keeps what was typed.
+      if (!(err instanceof HippoError) || err.status >= 500) throw err;
+      return page(c, <NewRunPage view={view()} pipelines={pipelineList} form={form} error={{ message: err.message, details: err.problems }} />, err.status);
+    }
+  });
+}
