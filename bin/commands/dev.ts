@@ -28,6 +28,7 @@ export async function devCommand(opts: { demo?: boolean; port: string; brokerPor
   say(`
 Hippo is running (store ${store.url}).
   runs API   ${platform.runsUrl}
+  dashboard  ${platform.runsUrl}/   (a browser${config.HIPPO_TOKEN ? '; open it once as /?token=$HIPPO_TOKEN' : ''})
   broker     ${platform.brokerUrl}   (POST CloudEvents here, or to the runs API)
 
 Submit an equity-panel run:
