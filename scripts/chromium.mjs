@@ -70,7 +70,8 @@ export async function ensureChromium(opts = {}) {
       if (update.code !== 0 || !aptKnowsChromium()) throw new Error(`apt knows no package chromium, even after apt-get update:\n${update.output.trim()}`);
     }
     say('installing Debian\'s chromium (apt-get install)…');
-    const install = sh('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env });
+    // Another apt (a second test process, unattended upgrades) may hold the lock for a while.
+    const install = sh('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', 'chromium'], { env });
     const v = version(debianChromium);
     if (install.code !== 0 || !v) throw new Error(`apt-get install chromium failed (exit ${install.code}):\n${install.output.trim().split('\n').slice(-20).join('\n')}`);
     say(`${v} installed in ${seconds(Date.now() - t0)}`);

@@ -286,6 +286,21 @@ test('the form submits a run like POST /runs; a request the API would refuse is 
   assert.match(await (await app.request('/metrics')).text(), /^hippo_runs_submitted_total 1$/m, 'counted once, as POST /runs counts');
 });
 
+test('a form posted from another site is refused (CSRF); the dashboard\'s own pages post fine', async ({ app }) => {
+  const body = () => new URLSearchParams({ pipeline: 'equity-panel', params: '{"start": "2015-01-02", "end": "2015-01-30"}', id: 'csrf-1' });
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const forged = await app.request('http://127.0.0.1:8080/ui/runs', { method: 'POST', headers: { ...form, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, body: body() });
+  assert.is(forged.status, 403);
+  assert.is(((await forged.json()) as { error: { code: string } }).error.code, 'cross_site');
+  const oldBrowser = await app.request('http://127.0.0.1:8080/ui/runs', { method: 'POST', headers: { ...form, origin: 'https://evil.example' }, body: body() });
+  assert.is(oldBrowser.status, 403);
+  assert.is((await app.request('/runs/csrf-1')).status, 404, 'no run was started');
+  const own = await app.request('http://127.0.0.1:8080/ui/runs', { method: 'POST', headers: { ...form, host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' }, body: body() });
+  assert.is(own.status, 303);
+  const proxied = await app.request('http://runs.internal/ui/logout', { method: 'POST', headers: { host: 'runs.internal', 'x-forwarded-host': 'hippo.example.com', origin: 'https://hippo.example.com' } });
+  assert.is(proxied.status, 303, 'behind a TLS proxy: the forwarded host');
+});
+
 test('durations and sizes read as a person writes them', () => {
   assert.equal([850, 12_345, 245_000, 7_620_000, 273_600_000].map(formatDuration), ['850 ms', '12.3 s', '4 min 05 s', '2 h 07 min', '3 d 04 h']);
   assert.equal([512, 1536, 12 << 20, 2 * 2 ** 30].map(formatBytes), ['512 B', '1.5 KiB', '12 MiB', '2 GiB']);

@@ -74,6 +74,20 @@ export function mountDashboard(app: Hono, deps: DashboardDeps, options: Partial<
   app.get('/ui/assets/dashboard.css', (c) => c.body(dashboardCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/ui/assets/live.js', (c) => c.body(liveJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
 
+  // The forms post only from the dashboard's own pages: another site's form (CSRF) is refused.
+  // Browsers mark every POST with Sec-Fetch-Site or Origin; a client without either (curl) is no browser.
+  app.use('/ui/*', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const site = c.req.header('sec-fetch-site');
+    const origin = c.req.header('origin');
+    // Host, not the whole origin: behind a TLS proxy the request here is http while the page was https.
+    const sameHost = (o: string) => URL.canParse(o) && new URL(o).host === (c.req.header('x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host);
+    if (site ? site !== 'same-origin' : origin !== undefined && !sameHost(origin)) {
+      throw new HippoError(`a dashboard form posted from another site (${origin ?? site}) is refused`, { code: 'cross_site', status: 403 });
+    }
+    return next();
+  });
+
   app.post('/ui/login', async (c) => {
     const form = await c.req.parseBody();
     const next = localPath(typeof form.next === 'string' ? form.next : undefined);
