@@ -37,7 +37,7 @@ export function localPath(next: string | undefined): string {
 }
 
 /** The request's URL, path and query, without `token`. */
-function withoutToken(c: Context): string {
+export function withoutToken(c: Context): string {
   const url = new URL(c.req.url);
   url.searchParams.delete('token');
   return `${url.pathname}${url.search}`;

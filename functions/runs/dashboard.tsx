@@ -5,7 +5,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import { runRequestSchema, zodToValidation, type RunRequest, type WorkerStatus } from '../../eventing/catalog.ts';
 import { HippoError, ValidationError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
-import { dashboardAuth, localPath } from './dashboard-auth.ts';
+import { dashboardAuth, localPath, withoutToken } from './dashboard-auth.ts';
 import { dashboardCss, liveJs } from './dashboard-assets.ts';
 import { MessagePage, NewRunPage, RUN_STATUSES, RunPage, RunsPage, SignInPage, type NewRunForm, type ViewContext } from './dashboard-views.tsx';
 import type { Ledger } from './ledger.ts';
@@ -63,11 +63,8 @@ export function mountDashboard(app: Hono, deps: DashboardDeps, options: Partial<
     return c.html(html`<!DOCTYPE html>${body}`, status as 200);
   };
 
-  const signIn = (c: Context, reason: 'missing' | 'wrong') => {
-    const url = new URL(c.req.url);
-    url.searchParams.delete('token');
-    return page(c, <SignInPage view={view()} next={`${url.pathname}${url.search}`} wrong={reason === 'wrong'} />, 401);
-  };
+  const signIn = (c: Context, reason: 'missing' | 'wrong') =>
+    page(c, <SignInPage view={view()} next={withoutToken(c)} wrong={reason === 'wrong'} />, 401);
   const guard = auth.require(signIn);
 
   // The stylesheet and script hold nothing secret: the sign-in page needs the stylesheet.
