@@ -29,7 +29,7 @@ export async function platformWith(env: DrillEnv, vars: Record<string, string>):
     config: loadConfig({
       HIPPO_STORE: env.store.url,
       HIPPO_TIERS: '512MiB,2GiB',
-      HIPPO_LOG_LEVEL: 'error',
+      HIPPO_LOG_LEVEL: process.env.DRILL_LOG ?? 'error',
       HIPPO_WATCHDOG_SECONDS: '0.5',
       ...(env.kafka ? { KAFKA_BROKERS: env.kafka, HIPPO_TOPIC: `drill-${randomUUID()}` } : {}),
       ...vars,

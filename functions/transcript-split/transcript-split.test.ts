@@ -100,4 +100,34 @@ test('no transcripts in the lake is a 422 telling the user to ingest; bad params
   assert.match(r.body!.error.message, /end/);
 });
 
+test('a superseded request is answered at once without work: a later attempt is current, or the run is over', async (ctx) => {
+  await ingest(ctx, [call('t1', 'S1', '2020-10-27T17:00:00-04:00', FOOL)], '2021-01-01T00:00:00Z');
+  const ledger = (status: string, attempt: number, stepStatus = 'dispatched') =>
+    ctx.store.put('runs/r1.json', JSON.stringify({ id: 'r1', status, steps: { 'transcript-split': { status: stepStatus, attempt } } }));
+  const params = { start: '2020-10-01', end: '2020-10-31' };
+  const cases: [string, number, string, string | undefined][] = [
+    ['running', 2, 'dispatched', 'attempt 2 of transcript-split is the current one'],
+    ['cancelled', 1, 'dispatched', 'run r1 is cancelled'],
+    ['running', 1, 'succeeded', 'attempt 1 of transcript-split already succeeded'],
+    ['running', 1, 'dispatched', undefined],
+  ];
+  for (const [status, attempt, stepStatus, reason] of cases) {
+    await ledger(status, attempt, stepStatus);
+    const app = createApp({ store: ctx.store });
+    const m = binaryMessage(stepRequestedEvent('/test', {
+      runId: 'r1', stepId: 'transcript-split', step: 'transcript-split', params, asOf: '2021-06-01T00:00:00Z', inputs: {}, output: 'work/r1/transcript-split', attempt: 1, tier: 0,
+    }));
+    const res = await app.request('/', { method: 'POST', headers: m.headers, body: m.body });
+    assert.is(res.status, 200);
+    if (reason) {
+      assert.equal(await res.json(), { skipped: true, reason }, `${status}, attempt ${attempt} ${stepStatus}`);
+      assert.is(res.headers.get('ce-type'), null, 'no reply event');
+    } else {
+      assert.is(((await eventFromResponse(res))!.data as StepCompleted).metrics.rowsOut, 4, 'the current attempt does the work');
+    }
+  }
+  const written = (await ctx.store.list('work/r1/')).map((o) => o.key);
+  assert.equal(written, ['work/r1/transcript-split/turns.parquet'], 'only the current attempt wrote');
+});
+
 test.run();
