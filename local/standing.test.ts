@@ -89,9 +89,14 @@ for (const [via, delivery] of Object.entries(deliveries)) test(`via ${via}: a re
     const watching = hippo.watch(id, (table, run) => void results.push({ table, run }), { signal: stop.signal, pollMs: 200 });
     watching.catch(() => {}); // awaited below; a failure after the platform stopped is not this test's
     const until = async (n: number) => {
-      const deadline = Date.now() + 120_000;
+      // Generous: in CI this file shares two cores with the 1000-run soak.
+      const deadline = Date.now() + 300_000;
       while (results.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${results.length} results of ${n}`);
+        if (Date.now() > deadline) {
+          const head = await hippo.status(id);
+          const parts = (await ctx.store.list('lake/fundamentals/')).length;
+          throw new Error(`only ${results.length} results of ${n} (head run ${head.status}, next run ${head.nextRunId ?? 'none'}, ${parts} fundamentals parts)`);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     };
