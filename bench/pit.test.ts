@@ -20,7 +20,7 @@ test('pit benchmark: the step, bare DuckDB ASOF, pandas and polars agree on ever
   assert.ok(r.fundamental_rows > 40 * 4 * 10, 'restatements add rows beyond one per period');
   assert.ok(r.correction_rows > 0, 'the vendor correction file has rows');
   assert.is(r.cells_checked, r.rows * 13);
-  assert.ok(r.hippo_s > 0 && r.duckdb_s > 0 && r.pandas_s > 0 && r.polars_s > 0 && Number.isFinite(r.ratio));
+  assert.ok(r.hippo_s > 0 && r.duckdb_s > 0 && r.pandas_s > 0 && r.polars_s > 0 && r.pandas_files_s > 0 && r.polars_files_s > 0 && Number.isFinite(r.ratio));
 });
 
 test.run();

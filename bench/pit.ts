@@ -38,8 +38,12 @@ export interface PitResult {
   correction_rows: number;
   hippo_s: number;
   duckdb_s: number;
+  /** The join alone, inputs already in memory. */
   pandas_s: number;
   polars_s: number;
+  /** File to file, as the step works: read the Parquet inputs, join, write the answer as Parquet (zstd). */
+  pandas_files_s: number;
+  polars_files_s: number;
   ratio: number;
   hippo_runs_s: number[];
   duckdb_runs_s: number[];
@@ -127,13 +131,15 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
     // pandas merge_asof and polars join_asof: the same rule, the same rows, checked equal too.
     const python = await pythonWithPyarrow();
     const baselines: Record<string, number[]> = {};
+    const fileBaselines: Record<string, number[]> = {};
     for (const engine of ['pandas', 'polars'] as const) {
       const folder = join(dir, 'baseline');
       log(`pit: ${engine} (${reps} runs after a warm-up)…`);
       const { stdout } = await run(python, [join(options.root, 'bench', 'pit_baselines.py'), engine, folder, String(reps)], { maxBuffer: 1 << 24 });
-      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { runs_s: number[]; rows: number };
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { runs_s: number[]; files_runs_s: number[]; rows: number };
       baselines[engine] = out.runs_s;
-      log(`pit: ${engine} runs: ${out.runs_s.map((x) => x.toFixed(2)).join(', ')} s`);
+      fileBaselines[engine] = out.files_runs_s;
+      log(`pit: ${engine} runs: ${out.runs_s.map((x) => x.toFixed(2)).join(', ')} s; file to file: ${out.files_runs_s.map((x) => x.toFixed(2)).join(', ')} s`);
       await withDuckDB({ memoryLimitBytes, tempDirectory: join(dir, 'spill') }, async (c) => {
         await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quoteLiteral(await store.localPath(lastOutput))})`);
         await c.run(`CREATE TABLE ${engine} AS SELECT * FROM read_parquet(${quoteLiteral(join(folder, `${engine}.parquet`))})`);
@@ -150,6 +156,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
     return {
       rows: rows!, fundamental_rows: fundamentalRows!, correction_rows: correctionRows!,
       hippo_s: round(hippo), duckdb_s: round(duck), pandas_s: round(median(baselines.pandas!)), polars_s: round(median(baselines.polars!)),
+      pandas_files_s: round(median(fileBaselines.pandas!)), polars_files_s: round(median(fileBaselines.polars!)),
       ratio: round(hippo / duck),
       hippo_runs_s: hippoRuns.map(round), duckdb_runs_s: duckRuns.map(round),
       hippo_peak_rss_bytes: peakRss, cells_checked: cells, memory_limit: `${(memoryLimitBytes / 1024 ** 3).toFixed(1)} GiB`,

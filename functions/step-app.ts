@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { carriesEvent, eventResponse, readEvent } from '../shared/cloudevents.ts';
 import { quoteLiteral, withConnection, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
 import { hashFile } from '../shared/hash.ts';
@@ -46,8 +46,8 @@ export interface StepContext {
   store: ObjectStore;
   tempDir: string;
   log: Logger;
-  /** Writes the query's result as `<output>/<name>.parquet` (zstd) and describes it. */
-  writeParquet(sql: string, name: string): Promise<StepOutput>;
+  /** Writes the query's result (with its bound `values`) as `<output>/<name>.parquet` (zstd) and describes it. */
+  writeParquet(sql: string, name: string, values?: DuckDBValue[]): Promise<StepOutput>;
   /** A local path for an input key (downloaded when the store is remote). */
   inputPath(key: string): Promise<string>;
   /** Runs `fn` on a second connection to the step's database (closed afterwards). */
@@ -117,9 +117,9 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
           log: runLog,
           inputPath: (key) => deps.store.localPath(key, tempDir),
           withConnection: (fn) => withConnection(db, fn),
-          writeParquet: async (sql, name) => {
+          writeParquet: async (sql, name, values) => {
             const path = join(tempDir, `${name}.parquet`);
-            await conn.run(`COPY (${sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+            await conn.run(`COPY (${sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
             const rows = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteLiteral(path)})`);
             const key = `${req.output}/${name}.parquet`;
             await deps.store.putFile(key, path);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { quoteLiteral } from '../../shared/duckdb.ts';
 import { loadDatasets } from '../../shared/lake.ts';
 import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
-import { pitJoin, type PitParams } from './pit-join.ts';
+import { writePitJoin, type PitParams } from './pit-join.ts';
 
 /**
  * `pit-join`: adds point-in-time fundamentals or macro values to a panel (DESIGN §7.2) —
@@ -30,9 +30,9 @@ export const pitJoinStep: StepSpec<PitParams> = {
     });
     const panelPath = await ctx.inputPath(req.inputs.panel!);
     await c.run(`CREATE TABLE panel AS SELECT * FROM read_parquet(${quoteLiteral(panelPath)})`);
-    const rowsIn = await pitJoin(c, req.params);
-    const panel = await ctx.writeParquet('SELECT * FROM joined', 'panel');
-    return { outputs: { panel }, lineage, rowsIn, rowsOut: panel.rows };
+    // Straight into the output file: the joined panel is never held as a second table.
+    const panel = await writePitJoin(c, req.params, (select, values) => ctx.writeParquet(select, 'panel', values));
+    return { outputs: { panel }, lineage, rowsIn: panel.rows, rowsOut: panel.rows };
   },
 };
 
