@@ -86,6 +86,15 @@ export async function withLock(lockDir, timeoutMs, fn) {
   }
 }
 
+/** Whether something listens on 127.0.0.1:port already. */
+export function portTaken(port) {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(false)));
+  });
+}
+
 /**
  * A TCP port that was free a moment ago (the OS picks it); for tests and benchmarks that
  * must not touch a developer's services on their usual ports.

@@ -18,10 +18,9 @@
 // One emulator a port: its pid file and log are .cache/pubsub-<port>.pid and .log (or in
 // another folder: `pubsubUp({ port, dir })`, as the tests do).
 import { existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { portFromEnv, readPidFile, runsCommand, seconds, spawnDetached, withLock, stopGroup, stopServer, waitUntilReady } from './processes.mjs';
+import { portFromEnv, readPidFile, runsCommand, seconds, spawnDetached, withLock, stopGroup, stopServer, waitUntilReady, portTaken } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const pubsubCacheDir = join(root, '.cache');
@@ -97,14 +96,6 @@ export async function probePubSub(host, timeoutMs = 1_000) {
   } catch {
     return false;
   }
-}
-
-function portTaken(port) {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(false)));
-  });
 }
 
 /**

@@ -12,10 +12,9 @@
 // default port 5000, .cache/moto-<port>.pid and .cache/moto-<port>.log on any other (or in
 // another folder: `s3Up({ port, dir })`, as the tests do).
 import { accessSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock, stopGroup, stopServer, waitUntilReady } from './processes.mjs';
+import { spawnDetached, portFromEnv, readPidFile, runsCommand, seconds, withLock, stopGroup, stopServer, waitUntilReady, portTaken } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const s3CacheDir = join(root, '.cache');
@@ -79,14 +78,6 @@ export async function probeS3(endpoint, timeoutMs = 1_000) {
   } catch {
     return false;
   }
-}
-
-function portTaken(port) {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(false)));
-  });
 }
 
 /**
