@@ -111,7 +111,15 @@ export async function hangOnce(env: DrillEnv): Promise<void> {
   await withPlatform(env, { HIPPO_CHAOS: 'hang:delisting-adjust:1', HIPPO_STEP_TIMEOUTS: `delisting-adjust=${HANG_DEADLINE_S}` }, async ({ hippo }) => {
     const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
     const run = await hippo.wait(id, { timeoutMs: 120_000 });
-    assert.equal(attempts(run, 'delisting-adjust'), [[0, 'failed', 'timeout'], [0, 'succeeded', null]]);
+    // The hung attempt fails with `timeout` and a re-dispatch on the same tier succeeds. The
+    // re-dispatch starts a fresh process within a 4 s deadline; on a loaded machine (CI runs
+    // this beside the soak) that can miss the deadline too and be re-dispatched once more —
+    // correct behaviour, so a second timeout is allowed, never a third (that fails the run).
+    const tried = attempts(run, 'delisting-adjust');
+    assert.equal(tried[0], [0, 'failed', 'timeout'], 'the hung attempt timed out');
+    assert.equal(tried.at(-1), [0, 'succeeded', null], 'a re-dispatch succeeded');
+    assert.ok(tried.length <= 3 && tried.slice(0, -1).every((a) => a[1] === 'failed' && a[2] === 'timeout'), JSON.stringify(tried));
+    if (tried.length > 2) process.stdout.write(`# hang once: the re-dispatch missed its ${HANG_DEADLINE_S} s deadline too (a loaded machine); the next one succeeded\n`);
     assert.is(run.result!.sha256, await calmSha(env.store));
   });
 }
