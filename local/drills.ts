@@ -115,10 +115,12 @@ export async function hangOnce(env: DrillEnv): Promise<void> {
     // re-dispatch starts a fresh process within a 4 s deadline; on a loaded machine (CI runs
     // this beside the soak) that can miss the deadline too and be re-dispatched once more —
     // correct behaviour, so a second timeout is allowed, never a third (that fails the run).
+    // A re-dispatch that answers after its own deadline still counts; an attempt dispatched
+    // after it is then `superseded`.
     const tried = attempts(run, 'delisting-adjust');
     assert.equal(tried[0], [0, 'failed', 'timeout'], 'the hung attempt timed out');
-    assert.equal(tried.at(-1), [0, 'succeeded', null], 'a re-dispatch succeeded');
-    assert.ok(tried.length <= 3 && tried.slice(0, -1).every((a) => a[1] === 'failed' && a[2] === 'timeout'), JSON.stringify(tried));
+    assert.is(tried.filter((a) => a[1] === 'succeeded').length, 1, `one re-dispatch succeeded: ${JSON.stringify(tried)}`);
+    assert.ok(tried.length <= 3 && tried.every((a) => a[1] === 'succeeded' || a[1] === 'superseded' || a[2] === 'timeout'), JSON.stringify(tried));
     if (tried.length > 2) process.stdout.write(`# hang once: the re-dispatch missed its ${HANG_DEADLINE_S} s deadline too (a loaded machine); the next one succeeded\n`);
     assert.is(run.result!.sha256, await calmSha(env.store));
   });

@@ -117,6 +117,24 @@ test('the deadline sweep re-dispatches a lost step, then fails the run with time
   assert.is((await getRun(app, 'lost')).status, 'failed');
 });
 
+test('a re-dispatched attempt that answers after its deadline still counts; the attempt dispatched after it is superseded', async ({ store }) => {
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  const emitted: HippoEvent[] = [];
+  const { app, coordinator } = createRuns({ store, emit: async (e) => void emitted.push(e), stepTimeoutSeconds: 60, now: () => new Date(clock) });
+  await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'late', asOf: '2025-12-31T00:00:00Z' });
+  clock += 61_000;
+  await coordinator.sweep(); // attempt 1 hung → attempt 2
+  const second = emitted.at(-1)!.data as StepRequested;
+  clock += 61_000;
+  await coordinator.sweep(); // attempt 2 late → attempt 3
+  await post(app, completion(second, second.attempt)); // then attempt 2 answers
+  const s = (await getRun(app, 'late')).steps['delisting-adjust']!;
+  assert.is(s.status, 'succeeded');
+  assert.equal(s.attempts.map((a) => [a.attempt, a.status, a.error?.code]), [
+    [1, 'failed', 'timeout'], [2, 'succeeded', undefined], [3, 'superseded', undefined],
+  ]);
+});
+
 test('the planner starts a step with a big input on a bigger tier; small ones start at tier 0', async ({ store }) => {
   const emitted: HippoEvent[] = [];
   const MiB = 1024 ** 2;

@@ -124,7 +124,15 @@ export class Coordinator {
       s.lineage = d.lineage;
       s.metrics = d.metrics;
       const a = s.attempts.find((x) => x.attempt === d.attempt) ?? s.attempts.at(-1);
-      if (a) Object.assign(a, { status: 'succeeded', finishedAt: at });
+      if (a) {
+        // A late answer still counts (same inputs, same bytes): the attempt that answered is
+        // the one that succeeded, even if its deadline had passed and it was re-dispatched.
+        Object.assign(a, { status: 'succeeded', finishedAt: at });
+        delete a.error;
+      }
+      for (const other of s.attempts) {
+        if (other !== a && other.status === 'dispatched') Object.assign(other, { status: 'superseded', finishedAt: at });
+      }
       return this.advance(run) ?? [];
     }, 'redeliver');
     // A redelivered completion may mean the first delivery's follow-up events were lost

@@ -14,7 +14,8 @@ export interface RunError {
 export interface Attempt {
   attempt: number;
   tier: number;
-  status: 'dispatched' | 'succeeded' | 'failed';
+  /** `superseded`: another attempt of the step answered first; this one's answer is not needed. */
+  status: 'dispatched' | 'succeeded' | 'failed' | 'superseded';
   error?: { code: string; message: string };
   dispatchedAt: string;
   finishedAt?: string;
