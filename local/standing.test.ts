@@ -87,15 +87,18 @@ for (const [via, delivery] of Object.entries(deliveries)) test(`via ${via}: a re
     const { id } = await hippo.submit('equity-panel', PARAMS, { watch: true });
     const results: { table: Table; run: RunView }[] = [];
     const watching = hippo.watch(id, (table, run) => void results.push({ table, run }), { signal: stop.signal, pollMs: 200 });
-    watching.catch(() => {}); // awaited below; a failure after the platform stopped is not this test's
+    let watchError: unknown;
+    watching.catch((err) => void (watchError = err)); // awaited below; a failure after the platform stopped is not this test's
     const until = async (n: number) => {
       // Generous: in CI this file shares two cores with the 1000-run soak.
-      const deadline = Date.now() + 300_000;
+      const deadline = Date.now() + Number(process.env.STANDING_WAIT_MS ?? 300_000);
       while (results.length < n) {
         if (Date.now() > deadline) {
           const head = await hippo.status(id);
           const parts = (await ctx.store.list('lake/fundamentals/')).length;
-          throw new Error(`only ${results.length} results of ${n} (head run ${head.status}, next run ${head.nextRunId ?? 'none'}, ${parts} fundamentals parts)`);
+          const next = head.nextRunId ? await hippo.status(head.nextRunId) : undefined;
+          const steps = next ? Object.entries(next.steps).map(([k, s]) => `${k} ${s.status}`).join(', ') : '';
+          throw new Error(`only ${results.length} results of ${n} (head run ${head.status}, next run ${head.nextRunId ?? 'none'} ${next?.status ?? ''} ${next?.error?.message ?? ''} [${steps}], ${parts} fundamentals parts; the watch ${watchError ? `failed: ${String(watchError)}` : 'is still waiting'})`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -143,8 +143,20 @@ export class Hippo {
         const timer = setTimeout(done, ms);
         opts.signal?.addEventListener('abort', done, { once: true });
       });
+    // A head names its next run a moment before that run is submitted: a 404 for the next run
+    // means "not yet", not "gone" (for the run asked for, it is an error as usual).
+    const statusOf = async (runId: string, following: boolean): Promise<RunView> => {
+      for (;;) {
+        try {
+          return await this.status(runId);
+        } catch (err) {
+          if (!following || !(err instanceof HippoHttpError) || err.status !== 404 || opts.signal?.aborted) throw err;
+          await sleep(pollMs);
+        }
+      }
+    };
     for (let current = id; ; ) {
-      let run = await this.status(current);
+      let run = await statusOf(current, current !== id);
       while (!['succeeded', 'failed', 'cancelled'].includes(run.status) && !opts.signal?.aborted) {
         await sleep(pollMs);
         run = await this.status(current);
