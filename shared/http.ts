@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type ErrorHandler } from 'hono';
 import { HippoError, toHippoError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -28,4 +29,11 @@ export function functionApp(name: string, baseLog?: Logger): { app: Hono; log: L
   app.onError(errorHandler(log));
   addHealth(app);
   return { app, log };
+}
+
+/** Equal secrets (tokens, MACs), compared in time independent of where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -2,13 +2,14 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
-import { pitJoin, type PitParams } from './pit-join.ts';
+import type { PitParams } from './pit-join.ts';
+import { pitJoinToTable } from './test-support.ts';
 import { availableAt, cutoffAt, referencePitJoin, wallToInstant, type PanelKey, type ReferenceParams, type SourceRow } from './reference.ts';
 
 /**
  * Random lakes and panels around DST changes, date-only and timestamped publications near
  * the cutoff, restatements, equal instants written differently, equal published_at with
- * different recorded_at: every output cell of `pitJoin` must equal the brute-force
+ * different recorded_at: every output cell of `writePitJoin` (as the step writes it) must equal the brute-force
  * reference (`reference.ts`, no SQL), and every chosen row must have been available by the
  * cutoff. Seeded, so a failure names its case and replays.
  */
@@ -182,7 +183,7 @@ async function check(c: DuckDBConnection, k: Case, kind: 'fundamentals' | 'macro
   const names = kind === 'fundamentals' ? k.fields : k.series;
   const label = `seed ${k.seed} ${kind} ${JSON.stringify({ ...k.params, names })}`;
   await c.run('DROP TABLE IF EXISTS joined');
-  const count = await pitJoin(c, { kind, names, ...k.params, audit });
+  const count = await pitJoinToTable(c, { kind, names, ...k.params, audit });
   const out = await readOut(c, names, audit);
   assert.is(count, k.panel.length, `${label}: row count`);
   assert.equal(out.map((o) => [o.date, o.sid, o.seq]), k.panel.map((p, i) => [p.date, p.sid, i]), `${label}: panel rows in order`);

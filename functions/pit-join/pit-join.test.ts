@@ -3,7 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quoteIdent, quoteLiteral, withDuckDB } from '../../shared/duckdb.ts';
 import { HippoError, ValidationError } from '../../shared/errors.ts';
-import { PIT_DEFAULTS, parseMaxAgeDays, pitJoin, type PitParams } from './pit-join.ts';
+import { PIT_DEFAULTS, parseMaxAgeDays, type PitParams } from './pit-join.ts';
+import { pitJoinToTable } from './test-support.ts';
 
 const test = suite('pit-join');
 
@@ -43,7 +44,7 @@ type Row = Record<string, unknown>;
 async function run(inputs: Inputs, params: Partial<PitParams> & Pick<PitParams, 'names'>): Promise<{ rows: Row[]; columns: string[]; count: number }> {
   return withDuckDB({}, async (c) => {
     await setup(c, inputs);
-    const count = await pitJoin(c, { kind: 'fundamentals', ...PIT_DEFAULTS, ...params });
+    const count = await pitJoinToTable(c, { kind: 'fundamentals', ...PIT_DEFAULTS, ...params });
     return { ...(await readJoined(c)), count };
   });
 }
@@ -277,7 +278,7 @@ test('audit columns: the chosen row’s period_end and availability instant, aft
   assert.equal(pick(rows, 'rev__published_at', [['S', '2008-03-03'], ['S', '2019-07-19']]), [null, '2019-07-18T19:00:00Z']);
   await withDuckDB({}, async (c) => {
     await setup(c, { panel: panelOf(['S'], ['2019-07-19']), fundamentals: [['S', 'eps', '2019-06-30', 4, '2019-07-18T15:59:30.250-04:00']] });
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'], audit: true });
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'], audit: true });
     const r = await c.runAndReadAll(`SELECT epoch_us("eps__published_at") FROM joined`);
     assert.is(r.getRowsJS()[0]![0], 1563479970250000n, 'microseconds kept');
   });
@@ -292,7 +293,7 @@ test('a hostile field name round-trips as a column name and is never executed', 
       panel: panelOf(['S'], ['2019-07-19']),
       fundamentals: [['S', hostile, '2019-06-30', 7, '2019-07-18'], ['S', "it's", '2019-06-30', 8, '2019-07-18']],
     });
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: [hostile, "it's"], audit: true });
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: [hostile, "it's"], audit: true });
     const { rows, columns } = await readJoined(c);
     assert.equal(columns.slice(2, 4), [`${hostile} DOUBLE`, `it's DOUBLE`]);
     assert.is(columns[4], `${hostile}__period_end DATE`);
@@ -360,10 +361,10 @@ test('running fundamentals then macro on its output, as the equity-panel pipelin
       fundamentals: [['A', 'eps', '2019-06-30', 1, '2019-07-18']],
       macro: [['GDP', '2019-01-01', 2, '2019-07-18T08:30:00-04:00']],
     });
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] });
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] });
     await c.run('DROP TABLE panel');
     await c.run('ALTER TABLE joined RENAME TO panel');
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'macro', names: ['GDP'] });
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'macro', names: ['GDP'] });
     const { rows, columns } = await readJoined(c);
     assert.equal(columns, ['date DATE', 'sid VARCHAR', 'eps DOUBLE', 'GDP DOUBLE']);
     assert.equal(rows.map((r) => [r.date, r.sid, r.eps, r.GDP]), [
@@ -399,7 +400,7 @@ test('bad cutoff, time zone, maxAge or colliding names are a 422 naming the prob
   const attempt = (params: Partial<PitParams>) => withDuckDB({}, async (c) => {
     await setup(c, inputs);
     try {
-      return await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'], ...params });
+      return await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'], ...params });
     } finally {
       const left = await c.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'joined'`);
       assert.is(left.getRowsJS()[0]![0], 0n, 'no joined table after a rejected request');
@@ -435,10 +436,10 @@ test('the join-order setting pinned for the statement is restored afterwards, al
   await withDuckDB({}, async (c) => {
     await setup(c, { panel: panelOf(['S'], ['2019-07-19']), fundamentals: [['S', 'eps', '2019-06-30', 1, '2019-07-18']] });
     await c.run(`SET disabled_optimizers = 'top_n'`);
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] });
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] });
     await c.run(`INSERT INTO fundamentals VALUES ('S', 'eps', DATE '2019-06-30', 1, 'soon', TIMESTAMPTZ '2024-01-01 00:00:00+00')`);
     await c.run('DROP TABLE joined');
-    await pitJoin(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] }).then(
+    await pitJoinToTable(c, { ...PIT_DEFAULTS, kind: 'fundamentals', names: ['eps'] }).then(
       () => assert.unreachable('bad published_at accepted'),
       () => undefined,
     );

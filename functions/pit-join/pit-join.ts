@@ -49,11 +49,14 @@ export function parseMaxAgeDays(s: string): number {
 }
 
 /**
- * Adds point-in-time values to TABLE `panel` (DESIGN §7.2) as TABLE `joined`: the panel's
- * columns and rows, in their order, then one DOUBLE column per name (named exactly as
- * requested), then — with `audit` — for each name in turn `<name>__period_end` DATE and
- * `<name>__published_at` TIMESTAMPTZ. Reads TABLE `fundamentals` or `macro` as the lake
- * loader leaves it (recorded by `asOf`, latest correction per key). Returns the row count.
+ * Adds point-in-time values to TABLE `panel` (DESIGN §7.2): hands `write` one SELECT (and its
+ * bound values) of the panel's columns and rows, in their order, then one DOUBLE column per
+ * name (named exactly as requested), then — with `audit` — for each name in turn
+ * `<name>__period_end` DATE and `<name>__published_at` TIMESTAMPTZ, and returns what `write`
+ * returns. The step streams it into its Parquet output (`COPY (select) TO …`), so the joined
+ * panel is never held as a second table. `write` runs with the join order pinned
+ * (`inWrittenJoinOrder`). Reads TABLE `fundamentals` or `macro` as the lake loader leaves it
+ * (recorded by `asOf`, latest correction per key).
  *
  * The visible rows for (sid, D) are those available by cutoff(D) = D at `cutoff` in
  * `timezone`; an instant is available when it happens, a date-only value at the end of its
@@ -65,22 +68,9 @@ export function parseMaxAgeDays(s: string): number {
  * instant, i.e. the end of the day for a date-only value. Macro series ignore the sid.
  *
  * @example
- * await pitJoin(c, { kind: 'fundamentals', names: ['eps'], cutoff: '16:00', timezone: 'America/New_York', audit: false });
+ * await writePitJoin(c, { kind: 'fundamentals', names: ['eps'], cutoff: '16:00', timezone: 'America/New_York', audit: false },
+ *   (select, values) => c.run(`COPY (${select}) TO 'panel.parquet' (FORMAT parquet)`, values));
  * // eps published '2019-07-18T16:05:00-04:00': empty on 2019-07-18, shown from 2019-07-19
- */
-export async function pitJoin(c: DuckDBConnection, params: PitParams): Promise<number> {
-  return writePitJoin(c, params, async (select, values) => {
-    await c.run(`CREATE TABLE joined AS ${select}`, values);
-    return Number((await c.runAndReadAll('SELECT count(*) FROM joined')).getRowsJS()[0]![0]);
-  });
-}
-
-/**
- * The same join as `pitJoin`, handed to `write` as one SELECT with its bound values — the
- * step streams it straight into its Parquet output (`COPY (select) TO …`) instead of
- * materialising `joined` first (measured: a quarter of the step's time at 5 M rows, and the
- * memory of a second copy of the panel). `write` runs with the join order pinned (see
- * `runInWrittenJoinOrder`); its result is returned.
  */
 export async function writePitJoin<T>(
   c: DuckDBConnection,

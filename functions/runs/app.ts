@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
-import { timingSafeEqual } from 'node:crypto';
 import { Registry, Counter } from 'prom-client';
 import {
   EventTypes,
@@ -15,7 +14,7 @@ import {
 import type { Emit } from '../../eventing/bus.ts';
 import { carriesEvent, readEvent } from '../../shared/cloudevents.ts';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../shared/errors.ts';
-import { functionApp } from '../../shared/http.ts';
+import { functionApp, sameSecret } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
@@ -70,7 +69,7 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
   if (deps.token) {
     const expected = `Bearer ${deps.token}`;
     const auth: MiddlewareHandler = async (c, next) => {
-      if (!timingSafeEqualString(c.req.header('authorization') ?? '', expected)) throw new UnauthorizedError();
+      if (!sameSecret(c.req.header('authorization') ?? '', expected)) throw new UnauthorizedError();
       await next();
     };
     app.use('/runs', auth);
@@ -188,10 +187,4 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
 
   app.notFound((c) => c.json(new NotFoundError(`no route ${c.req.method} ${c.req.path}`).toBody(), 404));
   return { app, coordinator, standing };
-}
-
-function timingSafeEqualString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

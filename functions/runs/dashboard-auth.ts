@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { sameSecret } from '../../shared/http.ts';
 
 /**
  * How a browser proves it knows `HIPPO_TOKEN`. A navigation cannot send `Authorization`, so the
@@ -14,21 +16,9 @@ export const SESSION_COOKIE = 'hippo_dashboard';
 /** A session lasts a working day; then the token is asked for again. */
 export const SESSION_SECONDS = 12 * 60 * 60;
 
-const encoder = new TextEncoder();
-
 /** HMAC-SHA256 of the session label under `token`, base64url: the cookie's value. */
-async function sessionValue(token: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(token), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode('hippo dashboard session v1')));
-  return btoa(String.fromCharCode(...mac)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** Equal strings, in time independent of where they differ (the lengths are not secret: both are MACs). */
-function sameString(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('hippo dashboard session v1').digest('base64url');
 }
 
 /** Where to go after signing in: a path on this site only (`//evil.example` is another site). */
@@ -47,7 +37,7 @@ export interface DashboardAuth {
   /** Middleware: lets a request with the token (cookie, bearer or `?token=`) through; else `refuse`. */
   require: (refuse: (c: Context, reason: 'missing' | 'wrong') => Response | Promise<Response>) => MiddlewareHandler;
   /** Checks a token typed into the sign-in form; on success sets the session cookie. */
-  signIn: (c: Context, token: string) => Promise<boolean>;
+  signIn: (c: Context, token: string) => boolean;
   signOut: (c: Context) => void;
   enabled: boolean;
 }
@@ -55,9 +45,9 @@ export interface DashboardAuth {
 /** The dashboard's guard for `token` (HIPPO_TOKEN); with no token every request passes, as at /runs. */
 export function dashboardAuth(token: string | undefined): DashboardAuth {
   const expected = token ? sessionValue(token) : undefined;
-  const valid = async (candidate: string | undefined) => !!expected && !!candidate && sameString(await sessionValue(candidate), await expected);
-  const startSession = async (c: Context) =>
-    setCookie(c, SESSION_COOKIE, await expected!, {
+  const valid = (candidate: string | undefined) => !!expected && !!candidate && sameSecret(sessionValue(candidate), expected);
+  const startSession = (c: Context) =>
+    setCookie(c, SESSION_COOKIE, expected!, {
       path: '/', httpOnly: true, sameSite: 'Strict', maxAge: SESSION_SECONDS,
       secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
     });
@@ -67,20 +57,20 @@ export function dashboardAuth(token: string | undefined): DashboardAuth {
       if (!expected) return next();
       const given = c.req.query('token');
       if (given !== undefined) {
-        if (!(await valid(given))) return refuse(c, 'wrong');
-        await startSession(c);
+        if (!valid(given)) return refuse(c, 'wrong');
+        startSession(c);
         // The token leaves the address bar at once: the next URL, the history and any link lack it.
         return c.redirect(withoutToken(c), 303);
       }
       const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-      if (bearer !== undefined) return (await valid(bearer)) ? next() : refuse(c, 'wrong');
+      if (bearer !== undefined) return valid(bearer) ? next() : refuse(c, 'wrong');
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie && sameString(cookie, await expected)) return next();
+      if (cookie && sameSecret(cookie, expected)) return next();
       return refuse(c, 'missing');
     },
-    signIn: async (c, candidate) => {
-      if (!(await valid(candidate))) return false;
-      await startSession(c);
+    signIn: (c, candidate) => {
+      if (!valid(candidate)) return false;
+      startSession(c);
       return true;
     },
     signOut: (c) => deleteCookie(c, SESSION_COOKIE, { path: '/' }),

@@ -88,7 +88,7 @@ export function mountDashboard(app: Hono, deps: DashboardDeps, options: Partial<
   app.post('/ui/login', async (c) => {
     const form = await c.req.parseBody();
     const next = localPath(typeof form.next === 'string' ? form.next : undefined);
-    if (typeof form.token !== 'string' || !(await auth.signIn(c, form.token))) {
+    if (typeof form.token !== 'string' || !auth.signIn(c, form.token)) {
       return page(c, <SignInPage view={view()} next={next} wrong />, 401);
     }
     return c.redirect(next, 303);
