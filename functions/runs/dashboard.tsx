@@ -27,7 +27,7 @@ export interface DashboardDeps {
 }
 
 export const dashboardDefaults = {
-  /** The runs list shows this many, newest first (the ledger reads every run to sort them). */
+  /** The runs list shows this many, newest first (sorted over every run; Ledger.list re-reads only changed ones). */
   limit: 100,
   /** Live pages fetch themselves again this often. */
   pollMs: 2000,

@@ -65,6 +65,32 @@ for (const backend of stores) {
     }
   });
 
+  test(`${backend.name}: a repeated list() reads only the runs written since, and sees every change`, async () => {
+    const { store, close } = await backend.open();
+    try {
+      let gets = 0;
+      const counted: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
+        get: (key: string) => ((gets += 1), store.get(key)),
+      });
+      const ledger = new Ledger(counted);
+      for (const id of ['a', 'b', 'c']) await ledger.create(newRun(id));
+      gets = 0;
+      assert.equal((await ledger.list()).map((r) => r.status), ['running', 'running', 'running']);
+      assert.is(gets, 3, 'the first list reads every run');
+      gets = 0;
+      await ledger.list();
+      assert.is(gets, 0, 'nothing changed: nothing read');
+      await ledger.update('b', (run) => ((run.status = 'failed'), true));
+      await store.delete(keys.run('c'));
+      gets = 0;
+      const after = await ledger.list();
+      assert.equal(after.map((r) => [r.id, r.status]).sort(), [['a', 'running'], ['b', 'failed']]);
+      assert.is(gets, 1, 'only the changed run is read again');
+    } finally {
+      await close();
+    }
+  });
+
   test(`${backend.name}: active() reads only unfinished runs, through their markers; finished and orphaned markers go`, async () => {
     const { store, close } = await backend.open();
     try {

@@ -19,6 +19,9 @@ export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50 };
 export class Ledger {
   private readonly options: Required<LedgerOptions>;
 
+  /** `list`'s runs by key, with the ETag they were read at. */
+  private readonly listCache = new Map<string, { etag: string; run: Run }>();
+
   constructor(private readonly store: ObjectStore, options: LedgerOptions = {}) {
     this.options = { ...ledgerDefaults, ...options };
   }
@@ -114,12 +117,26 @@ export class Ledger {
     await this.store.delete(keys.standingRun(id)).catch(() => {});
   }
 
-  /** Runs, newest first. */
+  /**
+   * Runs, newest first (read-only: the objects are shared between calls). Sorting and filtering
+   * need every run, so each listed run is kept by its ETag: a repeated list (the dashboard
+   * refreshes every few seconds) reads only the runs written since, not all of them again.
+   */
   async list(filter: { status?: RunStatus; active?: boolean; limit?: number } = {}): Promise<Run[]> {
     // `runs/<id>.json` only: not the markers in runs/active/ and runs/standing/.
-    const objects = (await this.store.list(keys.runsPrefix)).filter((o) => !o.key.slice(keys.runsPrefix.length).includes('/'));
+    const objects = (await this.store.list(keys.runsPrefix)).filter((o) => !o.key.slice(keys.runsPrefix.length).includes('/') && o.key.endsWith('.json'));
+    const listed = new Set(objects.map((o) => o.key));
+    for (const key of this.listCache.keys()) if (!listed.has(key)) this.listCache.delete(key);
     const runs = (
-      await Promise.all(objects.filter((o) => o.key.endsWith('.json')).map((o) => this.get(o.key.slice(5, -5))))
+      await Promise.all(objects.map(async (o) => {
+        const cached = this.listCache.get(o.key);
+        if (cached?.etag === o.etag) return cached.run;
+        const obj = await this.store.get(o.key);
+        if (!obj) return undefined;
+        const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
+        this.listCache.set(o.key, { etag: obj.etag, run });
+        return run;
+      }))
     ).filter(
       (r): r is Run =>
         r !== undefined && (!filter.status || r.status === filter.status) && (!filter.active || r.status === 'queued' || r.status === 'running'),
