@@ -23,7 +23,7 @@ import { Ledger } from './ledger.ts';
 import { StandingRuns } from './standing.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
-import type { Run, RunStatus } from './run.ts';
+import { RUN_STATUSES, type Run, type RunStatus } from './run.ts';
 
 export interface RunsDeps {
   store: ObjectStore;
@@ -43,7 +43,6 @@ export interface RunsDeps {
   now?: () => Date;
 }
 
-const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 /**
  * The `runs` function: the HTTP API of DESIGN §9 and the coordinator behind it. CloudEvents
@@ -98,8 +97,8 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
 
   app.get('/runs', async (c) => {
     const status = c.req.query('status');
-    if (status && !STATUSES.includes(status as RunStatus)) {
-      throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`, [{ field: 'status', value: status, message: 'unknown status' }]);
+    if (status && !RUN_STATUSES.includes(status as RunStatus)) {
+      throw new ValidationError(`status must be one of ${RUN_STATUSES.join(', ')}`, [{ field: 'status', value: status, message: 'unknown status' }]);
     }
     const limit = Number(c.req.query('limit') ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {

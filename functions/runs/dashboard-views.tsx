@@ -2,7 +2,7 @@
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
 import type { ErrorDetail } from '../../shared/errors.ts';
-import { TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from './run.ts';
+import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from './run.ts';
 
 /**
  * The dashboard's pages (Hono JSX: every value is escaped when rendered). Each page is whole
@@ -18,7 +18,6 @@ export interface ViewContext {
   pollMs: number;
 }
 
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 // ---- formatting -----------------------------------------------------------------------------
 

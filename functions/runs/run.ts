@@ -1,7 +1,8 @@
 import type { StepOutput, StepRequested } from '../../eventing/catalog.ts';
 
 /** The run record of DESIGN §4, stored as `runs/<id>.json`. */
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus = 'pending' | 'dispatched' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunError {
