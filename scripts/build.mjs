@@ -41,8 +41,10 @@ export async function buildFunctions({ quiet = false } = {}) {
     target: 'node20',
     // Native addons load from node_modules at run time, as npm installed them for the platform;
     // so does the Pub/Sub client (the bridge, always running: its start-up time does not matter),
-    // whose gRPC layer reads its .proto files from beside its own modules.
-    external: ['@duckdb/node-bindings', '@duckdb/node-bindings-*', 'zstd-napi', '@google-cloud/pubsub'],
+    // whose gRPC layer reads its .proto files from beside its own modules; and the Kubernetes
+    // client, which the watchdog imports only in a cluster, on its first tick, after it is ready
+    // (bundled, its 4 MB were parsed at every start: the watchdog was the slowest to be ready).
+    external: ['@duckdb/node-bindings', '@duckdb/node-bindings-*', 'zstd-napi', '@google-cloud/pubsub', '@kubernetes/client-node'],
     // Bundled CommonJS packages call require(); in an ES module it has to be made.
     banner: { js: "import { createRequire as __hippoRequire } from 'node:module'; const require = __hippoRequire(import.meta.url);" },
     sourcemap: true,

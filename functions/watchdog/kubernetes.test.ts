@@ -59,7 +59,7 @@ test('through the real client: one entry per Hippo Knative Service, from two lis
   });
   const kc = await api.start();
   try {
-    const workers = await clusterWorkers(kubernetesApis(kc), 'hippo');
+    const workers = await clusterWorkers(await kubernetesApis(kc), 'hippo');
 
     // The paths and selectors the client really sent: one list of Services, one of all Knative pods.
     const calls = api.seen.map((u) => `${u.pathname} ${u.searchParams.get('labelSelector') ?? ''}`.trim()).sort();
@@ -93,7 +93,7 @@ test('403 listing Services → a KubernetesApiError naming the call, the namespa
   });
   const kc = await api.start();
   try {
-    const err = await clusterWorkers(kubernetesApis(kc), 'locked').then(
+    const err = await clusterWorkers(await kubernetesApis(kc), 'locked').then(
       () => assert.unreachable('should have failed'),
       (e: unknown) => e,
     );
@@ -117,7 +117,7 @@ test('403 listing pods → the error names the pod list', async () => {
   });
   const kc = await api.start();
   try {
-    const e = (await clusterWorkers(kubernetesApis(kc), 'hippo').catch((e: unknown) => e)) as KubernetesApiError;
+    const e = (await clusterWorkers(await kubernetesApis(kc), 'hippo').catch((e: unknown) => e)) as KubernetesApiError;
     assert.instance(e, KubernetesApiError);
     assert.is(e.status, 403);
     assert.match(e.message, 'list pods (labelSelector serving.knative.dev/service) in namespace "hippo" failed: HTTP 403 (Forbidden): pods is forbidden');
@@ -133,17 +133,17 @@ test('API server unreachable → a KubernetesApiError with no status, naming the
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 
-  const e = (await clusterWorkers(kubernetesApis(kubeConfig(`http://127.0.0.1:${port}`)), 'hippo').catch((e: unknown) => e)) as KubernetesApiError;
+  const e = (await clusterWorkers(await kubernetesApis(kubeConfig(`http://127.0.0.1:${port}`)), 'hippo').catch((e: unknown) => e)) as KubernetesApiError;
   assert.instance(e, KubernetesApiError);
   assert.is(e.status, undefined);
   assert.match(e.message, /^Kubernetes API: list .* in namespace "hippo" failed: /);
   assert.match(e.message, 'ECONNREFUSED');
 });
 
-test('kubernetesApis: the namespace given, else the kubeconfig context’s, else default', () => {
-  assert.is(kubernetesApis(kubeConfig('http://127.0.0.1:1', 'ctx-ns'), 'given').namespace, 'given');
-  assert.is(kubernetesApis(kubeConfig('http://127.0.0.1:1', 'ctx-ns')).namespace, 'ctx-ns');
-  assert.is(kubernetesApis(kubeConfig('http://127.0.0.1:1')).namespace, 'default');
+test('kubernetesApis: the namespace given, else the kubeconfig context’s, else default', async () => {
+  assert.is((await kubernetesApis(kubeConfig('http://127.0.0.1:1', 'ctx-ns'), 'given')).namespace, 'given');
+  assert.is((await kubernetesApis(kubeConfig('http://127.0.0.1:1', 'ctx-ns'))).namespace, 'ctx-ns');
+  assert.is((await kubernetesApis(kubeConfig('http://127.0.0.1:1'))).namespace, 'default');
 });
 
 /** Recorded responses without a server: the interface is what the watchdog's tests can fake. */

@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
 import { parseService } from '../../eventing/triggers.ts';
 
@@ -52,9 +52,16 @@ export interface KubernetesApis {
   readonly namespace?: string;
 }
 
+/**
+ * The client's modules, loaded on first use: 4 MB of JavaScript that a watchdog outside a
+ * cluster never needs and one in a cluster needs only on its first tick, after it is ready
+ * (the build leaves the package out of the watchdog's bundle: scripts/build.mjs).
+ */
+const client = () => import('@kubernetes/client-node');
+
 /** The watchdog's kubeconfig: the pod's service account in a cluster, else `$KUBECONFIG` / `~/.kube/config`. */
-export function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+export async function defaultKubeConfig(): Promise<KubeConfig> {
+  const kc = new (await client()).KubeConfig();
   if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   return kc;
@@ -65,7 +72,9 @@ export function defaultKubeConfig(): KubeConfig {
  * offered to callers: the one given, else the kubeconfig context's (in a cluster, the
  * pod's own, from the service-account namespace file), else `default`.
  */
-export function kubernetesApis(kc: KubeConfig = defaultKubeConfig(), namespace?: string): KubernetesApis & { namespace: string } {
+export async function kubernetesApis(config?: KubeConfig, namespace?: string): Promise<KubernetesApis & { namespace: string }> {
+  const { CoreV1Api, CustomObjectsApi } = await client();
+  const kc = config ?? (await defaultKubeConfig());
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   return {

@@ -6,6 +6,7 @@ import type { WorkerStatus } from '../../eventing/catalog.ts';
 import { httpEmit } from '../../eventing/ingress.ts';
 import { serveFunction } from '../serve.ts';
 import { createApp } from './app.ts';
+import { clusterWorkers, kubernetesApis } from './kubernetes.ts';
 
 const config = loadConfig();
 const log = createLogger({ fn: 'watchdog' }, { level: config.HIPPO_LOG_LEVEL });
@@ -32,13 +33,16 @@ function workersSource(): (() => Promise<WorkerStatus[]>) | undefined {
     return async () => ((await (await fetch(url)).json()) as { workers: WorkerStatus[] }).workers;
   }
   if (process.env.KUBERNETES_SERVICE_HOST) {
-    // In a pod: the service account's token and namespace. The client loads on first use
-    // (it is ~300 ms of modules; the watchdog should be ready before that).
-    const k8s = import('./kubernetes.ts').then((m) => ({ m, apis: m.kubernetesApis() }));
-    k8s.catch(() => {}); // reported by the tick that needs it
+    // In a pod: the service account's token and namespace. The client (~300 ms of modules)
+    // loads on the first tick, after the watchdog is ready; a failed load is retried next tick.
+    let apis: ReturnType<typeof kubernetesApis> | undefined;
     return async () => {
-      const { m, apis } = await k8s;
-      return m.clusterWorkers(apis, apis.namespace);
+      apis ??= kubernetesApis().catch((err: unknown) => {
+        apis = undefined;
+        throw err;
+      });
+      const k8s = await apis;
+      return clusterWorkers(k8s, k8s.namespace);
     };
   }
   return undefined;
