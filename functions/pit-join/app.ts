@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { quoteLiteral } from '../../shared/duckdb.ts';
 import { loadDatasets } from '../../shared/lake.ts';
 import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
 import { writePitJoin, type PitParams } from './pit-join.ts';
@@ -28,10 +27,9 @@ export const pitJoinStep: StepSpec<PitParams> = {
       asOf: req.asOf,
       required: [req.params.kind],
     });
+    // From the input file straight into the output file: the panel is never held as a table.
     const panelPath = await ctx.inputPath(req.inputs.panel!);
-    await c.run(`CREATE TABLE panel AS SELECT * FROM read_parquet(${quoteLiteral(panelPath)})`);
-    // Straight into the output file: the joined panel is never held as a second table.
-    const panel = await writePitJoin(c, req.params, (select, values) => ctx.writeParquet(select, 'panel', values));
+    const panel = await writePitJoin(c, panelPath, req.params, (select, values) => ctx.writeParquet(select, 'panel', values));
     return { outputs: { panel }, lineage, rowsIn: panel.rows, rowsOut: panel.rows };
   },
 };

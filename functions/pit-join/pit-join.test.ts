@@ -417,6 +417,15 @@ test('bad cutoff, time zone, maxAge or colliding names are a 422 naming the prob
   await rejects(attempt({ names: [''] }), 422, /must not be empty/);
 });
 
+test('a panel with a column named like the join\'s working or row-number columns is bad input naming it', async () => {
+  for (const column of ['file_row_number', '__pit_row']) {
+    await rejects(run({
+      panel: [['2019-07-19', 'S', 1]],
+      panelColumns: [['date', 'DATE'], ['sid', 'VARCHAR'], [column, 'BIGINT']],
+    }, { names: ['eps'] }), 422, new RegExp(`working columns ${column}`));
+  }
+});
+
 test('a time zone is matched case-insensitively', async () => {
   const { rows } = await run({
     panel: panelOf(['S'], ['2019-07-18']),

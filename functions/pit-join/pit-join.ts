@@ -49,12 +49,13 @@ export function parseMaxAgeDays(s: string): number {
 }
 
 /**
- * Adds point-in-time values to TABLE `panel` (DESIGN §7.2): hands `write` one SELECT (and its
- * bound values) of the panel's columns and rows, in their order, then one DOUBLE column per
- * name (named exactly as requested), then — with `audit` — for each name in turn
- * `<name>__period_end` DATE and `<name>__published_at` TIMESTAMPTZ, and returns what `write`
- * returns. The step streams it into its Parquet output (`COPY (select) TO …`), so the joined
- * panel is never held as a second table. `write` runs with the join order pinned
+ * Adds point-in-time values to the panel in the Parquet file `panelPath` (DESIGN §7.2): hands
+ * `write` one SELECT (and its bound values) of the panel's columns and rows, in the file's row
+ * order, then one DOUBLE column per name (named exactly as requested), then — with `audit` —
+ * for each name in turn `<name>__period_end` DATE and `<name>__published_at` TIMESTAMPTZ, and
+ * returns what `write` returns. The step streams it into its Parquet output (`COPY (select) TO
+ * …`): the panel is read from its file as the join runs, never loaded as a table, and the
+ * joined panel is never held as a second one. `write` runs with the join order pinned
  * (`inWrittenJoinOrder`). Reads TABLE `fundamentals` or `macro` as the lake loader leaves it
  * (recorded by `asOf`, latest correction per key).
  *
@@ -68,12 +69,13 @@ export function parseMaxAgeDays(s: string): number {
  * instant, i.e. the end of the day for a date-only value. Macro series ignore the sid.
  *
  * @example
- * await writePitJoin(c, { kind: 'fundamentals', names: ['eps'], cutoff: '16:00', timezone: 'America/New_York', audit: false },
- *   (select, values) => c.run(`COPY (${select}) TO 'panel.parquet' (FORMAT parquet)`, values));
+ * await writePitJoin(c, 'panel.parquet', { kind: 'fundamentals', names: ['eps'], cutoff: '16:00', timezone: 'America/New_York', audit: false },
+ *   (select, values) => c.run(`COPY (${select}) TO 'joined.parquet' (FORMAT parquet)`, values));
  * // eps published '2019-07-18T16:05:00-04:00': empty on 2019-07-18, shown from 2019-07-19
  */
 export async function writePitJoin<T>(
   c: DuckDBConnection,
+  panelPath: string,
   params: PitParams,
   write: (select: string, values: (string | number)[]) => Promise<T>,
 ): Promise<T> {
@@ -89,13 +91,15 @@ export async function writePitJoin<T>(
   const maxAgeDays = params.maxAge === undefined ? undefined : parseMaxAgeDays(params.maxAge);
   const timezone = await canonicalTimeZone(c, params.timezone);
   const source = SOURCES[kind];
-  assertColumns(await columnsOf(c, 'panel'), names, audit, source.entity);
+  // The file's own row numbers keep its order (DuckDB's virtual column; `*` leaves it out).
+  const panel = `(SELECT file_row_number AS ${ROW}, * FROM read_parquet(${quoteLiteral(panelPath)}))`;
+  assertColumns(await columnsOf(c, `read_parquet(${quoteLiteral(panelPath)})`), names, audit, source.entity);
 
-  if (names.length === 0) return write('SELECT * FROM panel ORDER BY rowid', []);
+  if (names.length === 0) return write(`SELECT * EXCLUDE (${ROW}) FROM ${panel} ORDER BY ${ROW}`, []);
   // Everything the user chose is a bound value; names reach the SQL text only through quoteIdent.
   const values: (string | number)[] = [timezone, `${cutoff}:00`, ...names];
   if (maxAgeDays !== undefined) values.push(maxAgeDays);
-  const select = joinSql(source, names, audit, {
+  const select = joinSql(source, panel, names, audit, {
     timezone: '$1',
     cutoff: '$2',
     names: names.map((_, i) => `$${i + 3}`),
@@ -117,7 +121,7 @@ interface Bound { timezone: string; cutoff: string; names: string[]; maxAge: str
  * hash join that streams the panel: measured faster than an ASOF JOIN, which sorts the wide
  * panel once for the join and again to restore its order.
  */
-function joinSql(source: Source, names: string[], audit: boolean, $: Bound): string {
+function joinSql(source: Source, panelRelation: string, names: string[], audit: boolean, $: Bound): string {
   const slots = names.map((_, i) => i);
   const list = (f: (i: number) => string, sep = ',\n              ') => slots.map(f).join(sep);
   const entity = source.entity;
@@ -157,7 +161,8 @@ function joinSql(source: Source, names: string[], audit: boolean, $: Bound): str
     : `-- Macro: one timeline shared by every sid (§7.2).
      entities AS (SELECT CAST(0 AS BIGINT) AS entity_no, CAST(1 AS INTEGER) AS lo, max(day) AS hi FROM days)`;
 
-  return `WITH days AS MATERIALIZED (
+  return `WITH panel AS NOT MATERIALIZED ${panelRelation},
+     days AS MATERIALIZED (
        SELECT date, timezone(${$.timezone}, date + CAST(${$.cutoff} AS TIME)) AS cutoff_at,
               CAST(row_number() OVER (ORDER BY date) AS INTEGER) AS day
        FROM (SELECT DISTINCT CAST(date AS DATE) AS date FROM panel WHERE date IS NOT NULL)
@@ -217,7 +222,7 @@ function joinSql(source: Source, names: string[], audit: boolean, $: Bound): str
      )
      SELECT p.* EXCLUDE (${ROW}, ${SLOT}),
             ${outputs.join(',\n            ')}
-     FROM (SELECT panel.rowid AS ${ROW}, panel.*, ${entity ? '(e.entity_no << 32) + days.day' : 'CAST(days.day AS BIGINT)'} AS ${SLOT}
+     FROM (SELECT panel.*, ${entity ? '(e.entity_no << 32) + days.day' : 'CAST(days.day AS BIGINT)'} AS ${SLOT}
            FROM panel
            LEFT JOIN days ON days.date = CAST(panel.date AS DATE)
            ${entity ? `LEFT JOIN entities e ON e.${entity} = panel.${entity}` : ''}) p
@@ -261,16 +266,16 @@ async function canonicalTimeZone(c: DuckDBConnection, timezone: string): Promise
   return name;
 }
 
-async function columnsOf(c: DuckDBConnection, table: string): Promise<string[]> {
-  return (await c.runAndReadAll(`SELECT * FROM ${quoteIdent(table)} LIMIT 0`)).columnNames();
+async function columnsOf(c: DuckDBConnection, relation: string): Promise<string[]> {
+  return (await c.runAndReadAll(`SELECT * FROM ${relation} LIMIT 0`)).columnNames();
 }
 
 /** The panel has what the join needs, and every output column is new. DuckDB names are case-insensitive: `EPS` is `eps`. */
 function assertColumns(panel: string[], names: string[], audit: boolean, entity: string | undefined): void {
   const taken = new Set(panel.map((n) => n.toLowerCase()));
   const missing = ['date', ...(entity ? [entity] : [])].filter((n) => !taken.has(n));
-  // A real `rowid` column would shadow the pseudo-column that keeps the panel's order.
-  const reserved = [ROW, SLOT, 'rowid'].filter((n) => taken.has(n));
+  // A real `file_row_number` column would shadow the virtual one that keeps the panel's order.
+  const reserved = [ROW, SLOT, 'file_row_number'].filter((n) => taken.has(n));
   if (missing.length || reserved.length) {
     throw new InputError(`panel ${missing.length ? `lacks ${missing.join(', ')}` : `uses pit-join's working columns ${reserved.join(', ')}`}`, [
       ...missing.map((column) => ({ column, message: 'required by pit-join' })),

@@ -7,17 +7,21 @@ import { quoteLiteral } from '../../shared/duckdb.ts';
 import { writePitJoin, type PitParams } from './pit-join.ts';
 
 /**
- * For the tests: the join as the step does it — `writePitJoin` streamed into a Parquet file by
- * `COPY` — then that file read back as TABLE `joined`, for the assertions to query. Returns its
- * row count. A rejected request writes no file and leaves no `joined`.
+ * For the tests: the join as the step does it — TABLE `panel` written as the Parquet input
+ * file, `writePitJoin` on that file streamed into a Parquet output by `COPY` — then the output
+ * read back as TABLE `joined`, for the assertions to query. Returns its row count. A rejected
+ * request writes no output and leaves no `joined`.
  */
 export async function pitJoinToTable(c: DuckDBConnection, params: PitParams): Promise<number> {
-  const path = join(tmpdir(), `hippo-pit-join-${randomUUID()}.parquet`);
+  const input = join(tmpdir(), `hippo-pit-join-${randomUUID()}-panel.parquet`);
+  const output = join(tmpdir(), `hippo-pit-join-${randomUUID()}.parquet`);
   try {
-    await writePitJoin(c, params, (select, values) => c.run(`COPY (${select}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, values));
-    await c.run(`CREATE TABLE joined AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+    await c.run(`COPY panel TO ${quoteLiteral(input)} (FORMAT parquet)`);
+    await writePitJoin(c, input, params, (select, values) => c.run(`COPY (${select}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION zstd)`, values));
+    await c.run(`CREATE TABLE joined AS SELECT * FROM read_parquet(${quoteLiteral(output)})`);
     return Number((await c.runAndReadAll('SELECT count(*) FROM joined')).getRowsJS()[0]![0]);
   } finally {
-    await rm(path, { force: true });
+    await rm(input, { force: true });
+    await rm(output, { force: true });
   }
 }
