@@ -68,7 +68,9 @@ export async function loadDatasets(
     const unknown = deferred.filter((d) => !spec.columns.some((col) => col.name === d) || spec.key.includes(d));
     if (unknown.length) throw new Error(`cannot defer ${name}.${unknown.join(', ')}: not a non-key column`);
     try {
-      await c.run(tableSql(spec, paths, range?.column, deferred), range ? [options.asOf, range.from, range.to] : [options.asOf]);
+      const ranked = paths.length ? await partsByInstant(c, parts, paths) : undefined;
+      const sql = ranked ? latestPartSql(spec, ranked, range?.column, deferred) : tableSql(spec, paths, range?.column, deferred);
+      await c.run(sql, range ? [options.asOf, range.from, range.to] : [options.asOf]);
     } catch (err) {
       throw unreadablePart(err, name, parts, paths) ?? err;
     }
@@ -98,6 +100,58 @@ function unreadablePart(err: unknown, dataset: string, parts: string[], paths: s
     [{ field: dataset, file: parts[i], message: reason }],
     err,
   );
+}
+
+/**
+ * The parts' local paths from the earliest `recorded_at` to the latest (ties: the later key,
+ * as in tableSql), when every part holds a single `recorded_at` (its Parquet statistics say
+ * so: min = max in every row group) — what an ingest without its own `recorded_at` column
+ * writes. Undefined otherwise (a vendor history file with several versions of a key).
+ */
+export async function partsByInstant(c: DuckDBConnection, parts: string[], paths: string[]): Promise<string[] | undefined> {
+  const stats = await c.runAndReadAll(
+    `SELECT file_name, count(DISTINCT stats_min_value) = 1 AND bool_and(stats_min_value = stats_max_value) AND count(stats_min_value) = count(*) AS single,
+            epoch_us(CAST(min(stats_min_value) AS TIMESTAMPTZ)) AS at
+     FROM parquet_metadata(${literalList(paths)}) WHERE path_in_schema = 'recorded_at' GROUP BY file_name`,
+  );
+  const byPath = new Map(stats.getRowsJS().map(([file, single, at]) => [String(file), { single: single === true, at: at as bigint }]));
+  const ranked = paths.map((path, i) => ({ path, key: parts[i]!, ...byPath.get(path) }));
+  if (!ranked.every((p) => p.single && typeof p.at === 'bigint')) return undefined;
+  ranked.sort((a, b) => (a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return ranked.map((p) => p.path);
+}
+
+/**
+ * The same table as tableSql when each part holds one `recorded_at` (`paths` ranked by
+ * partsByInstant): a key is unique within a part (ingest refuses the same key and
+ * `recorded_at` twice), so a row is the latest of its key unless a later part has the key.
+ * That is an anti-join against the keys of the later parts — typically a few corrections
+ * beside a big first delivery — instead of sorting every row by key (0.55 → ~0.2 s for
+ * 1.1 M fundamentals and a correction file; one part: no join at all).
+ */
+function latestPartSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
+  const table = quoteIdent(spec.name);
+  const columns = spec.columns.filter((col) => !deferred.includes(col.name));
+  const select = [
+    ...columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`),
+    ...(deferred.length ? ['filename AS __file', 'file_row_number AS __row'] : []),
+  ];
+  const where = `recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}`;
+  const rows = `SELECT ${select.join(', ')}, recorded_at, file_index AS __part
+     FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE ${where}`;
+  const out = [...columns.map((col) => quoteIdent(col.name)), ...(deferred.length ? ['__file', '__row'] : []), 'recorded_at'];
+  if (paths.length === 1) return `CREATE OR REPLACE TABLE ${table} AS SELECT ${out.join(', ')} FROM (${rows})`;
+  const key = spec.key.map(quoteIdent);
+  const keyTypes = spec.key.map((k) => `${quoteIdent(k)}::${duckdbType[spec.columns.find((col) => col.name === k)!.type]} AS ${quoteIdent(k)}`);
+  return `CREATE OR REPLACE TABLE ${table} AS
+    SELECT ${out.map((o) => `r.${o}`).join(', ')}
+    FROM (${rows}) r
+    ANTI JOIN (
+      SELECT ${key.join(', ')}, max(__part) AS __last
+      FROM (SELECT ${keyTypes.join(', ')}, file_index + 1 AS __part
+            FROM read_parquet(${literalList(paths.slice(1))}, union_by_name = true) WHERE ${where})
+      GROUP BY ALL
+    ) later ON ${key.map((k) => `later.${k} = r.${k}`).join(' AND ')} AND later.__last > r.__part`;
 }
 
 function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {

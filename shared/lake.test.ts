@@ -1,0 +1,123 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withDuckDB } from './duckdb.ts';
+import { FileStore } from './file-store.ts';
+import { lakeParts, loadDatasets, partsByInstant } from './lake.ts';
+import { ingestFiles } from '../functions/ingest/ingest.ts';
+
+/**
+ * The lake "as of" an instant (DESIGN §4): per key, the row recorded last by then; equal
+ * instants in two parts, the later part. Lakes built the way users build them — deliveries
+ * through ingest, some with one `recorded_at`, some vendor histories with their own — and read
+ * back through `loadDatasets`, against the rule computed here row by row.
+ */
+interface Ctx { dir: string; store: FileStore }
+const test = suite<Ctx>('lake');
+test.before.each(async (ctx) => {
+  ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-lake-'));
+  ctx.store = new FileStore(join(ctx.dir, 'store'));
+});
+test.after.each(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INSTANTS = ['2020-01-01T00:00:00.000Z', '2020-02-01T00:00:00.000Z', '2020-02-01T00:00:00.000Z', '2020-03-01T12:30:00.000Z'];
+/** A vendor history's instants for the versions of one key. */
+const HISTORY = [INSTANTS[0]!, INSTANTS[1]!, INSTANTS[3]!];
+const SIDS = ['S1', 'S2', 'S3'];
+const DATES = ['2010-01-04', '2010-01-05', '2010-01-06', '2010-01-07'];
+
+interface Row { sid: string; date: string; close: number; recordedAt: string }
+
+test('loadDatasets keeps the latest row per key as of asOf, for random lakes of plain deliveries and vendor histories', async (ctx) => {
+  let fastLakes = 0;
+  for (let trial = 0; trial < 24; trial++) {
+    const next = random(trial + 1);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+    const dir = join(ctx.dir, `t${trial}`);
+    const store = new FileStore(join(dir, 'store'));
+    const stored: { key: string; rows: Row[] }[] = [];
+    const deliveries = 1 + Math.floor(next() * 4);
+    for (let d = 0; d < deliveries; d++) {
+      // A vendor history (its own recorded_at, a key at several instants) in about one lake in three.
+      const history = trial % 3 === 2 && d === 0;
+      const at = pick(INSTANTS);
+      const rows: Row[] = [];
+      for (const sid of SIDS) {
+        for (const date of DATES) {
+          if (next() < 0.5) continue;
+          const versions = history ? 1 + Math.floor(next() * 3) : 1;
+          for (let v = 0; v < versions; v++) rows.push({ sid, date, close: Math.round(next() * 1000) / 10, recordedAt: history ? HISTORY[v]! : at });
+        }
+      }
+      if (rows.length === 0) rows.push({ sid: 'S1', date: DATES[0]!, close: 1, recordedAt: at });
+      const csv = history
+        ? `sid,date,close,recorded_at\n${rows.map((r) => `${r.sid},${r.date},${r.close},${r.recordedAt}`).join('\n')}\n`
+        : `sid,date,close\n${rows.map((r) => `${r.sid},${r.date},${r.close}`).join('\n')}\n`;
+      const path = join(ctx.dir, `t${trial}-d${d}.csv`);
+      await writeFile(path, csv);
+      const [part] = await withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path, name: `d${d}.csv` }], { store, tempDir: ctx.dir, recordedAt: at }));
+      stored.push({ key: part!.key, rows });
+    }
+    const asOf = pick([...INSTANTS, '2021-01-01T00:00:00.000Z']);
+    const range = trial % 4 === 1 ? { column: 'date', from: DATES[1]!, to: DATES[2]! } : undefined;
+
+    // The rule, row by row: recorded by asOf; the latest recorded_at; equal instants, the later part.
+    const expected = new Map<string, Row & { part: string }>();
+    for (const { key, rows } of stored) {
+      for (const r of rows) {
+        if (Date.parse(r.recordedAt) > Date.parse(asOf)) continue;
+        if (range && (r.date < range.from || r.date > range.to)) continue;
+        const id = `${r.sid} ${r.date}`;
+        const best = expected.get(id);
+        const later = !best || Date.parse(r.recordedAt) > Date.parse(best.recordedAt) || (r.recordedAt === best.recordedAt && key > best.part);
+        if (later) expected.set(id, { ...r, part: key });
+      }
+    }
+
+    const got = await withDuckDB({}, async (c) => {
+      const parts = await lakeParts(store, 'prices', asOf);
+      const paths = await Promise.all(parts.map((k) => store.localPath(k)));
+      if (parts.length > 1 && (await partsByInstant(c, parts, paths))) fastLakes++;
+      await loadDatasets(c, ['prices'], { store, tempDir: ctx.dir, asOf, ...(range ? { ranges: { prices: range } } : {}) });
+      const r = await c.runAndReadAll(`SELECT sid, strftime(date, '%Y-%m-%d'), close, strftime(recorded_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') FROM prices ORDER BY 1, 2`);
+      return r.getRowsJS().map(([sid, date, close, at]) => `${sid} ${date} ${close} ${at}`);
+    });
+    const want = [...expected.values()].sort((a, b) => `${a.sid} ${a.date}`.localeCompare(`${b.sid} ${b.date}`)).map((r) => `${r.sid} ${r.date} ${r.close} ${r.recordedAt}`);
+    assert.equal(got, want, `trial ${trial}: ${stored.length} parts, asOf ${asOf}${range ? ', ranged' : ''}`);
+  }
+  assert.ok(fastLakes >= 5, `the one-instant-per-part reading ran on ${fastLakes} lakes of several parts`);
+});
+
+test('partsByInstant ranks one-instant parts by instant, then key; a vendor history part sends the read back to sorting every row', async (ctx) => {
+  const write = async (name: string, csv: string, at: string) => {
+    const path = join(ctx.dir, name);
+    await writeFile(path, csv);
+    return (await withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path }], { store: ctx.store, tempDir: ctx.dir, recordedAt: at })))[0]!.key;
+  };
+  const late = await write('late.csv', 'sid,date,close\nS1,2010-01-04,1\n', '2020-03-01T00:00:00.000Z');
+  const early = await write('early.csv', 'sid,date,close\nS1,2010-01-04,2\n', '2020-01-01T00:00:00.000Z');
+  await withDuckDB({}, async (c) => {
+    const parts = [late, early];
+    const paths = await Promise.all(parts.map((k) => ctx.store.localPath(k)));
+    assert.equal(await partsByInstant(c, parts, paths), [paths[1], paths[0]]);
+  });
+  const history = await write('history.csv', 'sid,date,close,recorded_at\nS1,2010-01-04,3,2019-01-01T00:00:00Z\nS1,2010-01-04,4,2019-06-01T00:00:00Z\n', '2020-01-01T00:00:00.000Z');
+  await withDuckDB({}, async (c) => {
+    const parts = [late, early, history];
+    assert.is(await partsByInstant(c, parts, await Promise.all(parts.map((k) => ctx.store.localPath(k)))), undefined);
+  });
+});
+
+test.run();
