@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../shared/config.ts';
-import type { FileStore } from '../shared/file-store.ts';
+import { FileStore } from '../shared/file-store.ts';
 import { Hippo, RunFailedError, type RunView } from '../sdk/index.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
 import { runToEnd, startEmbedded } from './embedded.ts';
@@ -53,18 +56,29 @@ async function withPlatform<T>(env: DrillEnv, vars: Record<string, string>, fn: 
 }
 
 const calm = new Map<string, string>();
-/** The result's sha256 of the same request on an undisturbed, in-process platform. */
+/**
+ * The result's sha256 of the same request on an undisturbed, in-process platform. The twin
+ * reads a copy of the store's lake and keeps its own ledger: in the drill's store, the
+ * platform under test (still up) would see the twin's run — queued for a moment when it is
+ * created — and its watchdog would resume it, running the twin on the disturbed platform.
+ */
 export async function calmSha(store: FileStore, params: Record<string, unknown> = PARAMS, pipeline = 'equity-panel', asOf = AS_OF): Promise<string> {
   const key = `${store.url} ${pipeline} ${JSON.stringify(params)} ${asOf}`;
   if (!calm.has(key)) {
-    const quiet = await startEmbedded({ store, config: { HIPPO_TIERS: [1 << 30], HIPPO_STEP_TIMEOUT: 600 } });
+    const dir = await mkdtemp(join(tmpdir(), 'hippo-calm-'));
     try {
-      const twin = await runToEnd(quiet, { pipeline, params, asOf });
-      assert.is(twin.status, 'succeeded', 'the undisturbed twin succeeds');
-      const view = (await (await quiet.runs.request(`/runs/${twin.id}`)).json()) as { result: { sha256: string } };
-      calm.set(key, view.result.sha256);
+      await cp(join(store.root, 'lake'), join(dir, 'lake'), { recursive: true });
+      const quiet = await startEmbedded({ store: new FileStore(dir), config: { HIPPO_TIERS: [1 << 30], HIPPO_STEP_TIMEOUT: 600 } });
+      try {
+        const twin = await runToEnd(quiet, { pipeline, params, asOf });
+        assert.is(twin.status, 'succeeded', 'the undisturbed twin succeeds');
+        const view = (await (await quiet.runs.request(`/runs/${twin.id}`)).json()) as { result: { sha256: string } };
+        calm.set(key, view.result.sha256);
+      } finally {
+        await quiet.close();
+      }
     } finally {
-      await quiet.close();
+      await rm(dir, { recursive: true, force: true });
     }
   }
   return calm.get(key)!;
