@@ -8,6 +8,7 @@ import { FileStore } from '../../shared/file-store.ts';
 import { EventTypes, makeEvent, type StepCompleted, type StepRequested } from '../../eventing/catalog.ts';
 import { createApp, createRuns } from './app.ts';
 import type { Run } from './run.ts';
+import { QUEUED_GRACE_MS } from './coordinator.ts';
 
 interface Ctx {
   dir: string;
@@ -173,16 +174,20 @@ test('a run left queued (its first dispatch was lost) is dispatched by a resubmi
   });
   // Simulate a crash right after the ledger write: create the record, never advance it.
   const { Ledger } = await import('./ledger.ts');
-  const now = new Date().toISOString();
-  await new Ledger(store).create({
-    id: 'q', pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31', universe: 'all', delisting: 'shumway' }, asOf: now, status: 'queued',
-    steps: { 'delisting-adjust': { step: 'delisting-adjust', status: 'pending', needs: [], inputRefs: {}, params: {}, output: 'work/q/delisting-adjust', attempt: 0, tier: 0, attempts: [] } },
-    createdAt: now, updatedAt: now,
+  const queued = (id: string, at: string) => new Ledger(store).create({
+    id, pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31', universe: 'all', delisting: 'shumway' }, asOf: at, status: 'queued',
+    steps: { 'delisting-adjust': { step: 'delisting-adjust', status: 'pending', needs: [], inputRefs: {}, params: {}, output: `work/${id}/delisting-adjust`, attempt: 0, tier: 0, attempts: [] } },
+    createdAt: at, updatedAt: at,
   });
+  await queued('q', new Date(Date.now() - QUEUED_GRACE_MS - 1000).toISOString());
+  // Written a moment ago: its creator is about to dispatch it; the sweep leaves it alone.
+  await queued('fresh', new Date().toISOString());
   fail = false;
   await coordinator.sweep();
   assert.is(emitted.length, 1);
+  assert.is((emitted[0]!.data as StepRequested).runId, 'q');
   assert.is((await getRun(app, 'q')).status, 'running');
+  assert.is((await getRun(app, 'fresh')).status, 'queued');
 });
 
 test('a duplicated step.completed leaves the ledger correct; the next step is re-sent, never re-planned', async ({ app, emitted }) => {

@@ -35,6 +35,8 @@ export interface CoordinatorDeps {
 }
 
 const SOURCE = '/hippo/runs';
+/** How long a queued run is left to the runs function that wrote it before the sweep dispatches it (see sweep). */
+export const QUEUED_GRACE_MS = 5_000;
 /** How far ahead of this clock a client's `asOf` may be (clocks differ a little). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -181,8 +183,11 @@ export class Coordinator {
   }
 
   /**
-   * The deadline sweep, run by the watchdog (DESIGN §4 invariant, §10): a run that is still
-   * queued gets dispatched; a dispatched step past its deadline is dispatched again
+   * The deadline sweep, run by the watchdog (DESIGN §4 invariant, §10): a run still queued
+   * `QUEUED_GRACE_MS` after its last write gets dispatched (sooner, it is its creator's to
+   * advance: a run is written queued and dispatched a moment later, and a watchdog sharing the
+   * store — `hippo run` beside `hippo dev` — would otherwise take it over in that moment and
+   * run it on its own platform); a dispatched step past its deadline is dispatched again
    * (attempt + 1, same tier) until it has timed out `maxTimeouts` times, then its run fails
    * with `timeout`. It is also what picks up runs whose events were lost (a crash, a restart
    * of the platform): their steps pass their deadlines too.
@@ -195,7 +200,7 @@ export class Coordinator {
       Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
     for (const candidate of await this.deps.ledger.active()) {
       if (candidate.status === 'queued') {
-        await this.resume(candidate);
+        if (now.getTime() - Date.parse(candidate.updatedAt) >= QUEUED_GRACE_MS) await this.resume(candidate);
         continue;
       }
       if (overdue(candidate).length === 0) continue;
