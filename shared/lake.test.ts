@@ -7,6 +7,7 @@ import { withDuckDB } from './duckdb.ts';
 import { FileStore } from './file-store.ts';
 import { lakeParts, loadDatasets, partsByInstant } from './lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
+import { Random } from '../demo/random.ts';
 
 /**
  * The lake "as of" an instant (DESIGN §4): per key, the row recorded last by then; equal
@@ -22,16 +23,6 @@ test.before.each(async (ctx) => {
 });
 test.after.each(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const INSTANTS = ['2020-01-01T00:00:00.000Z', '2020-02-01T00:00:00.000Z', '2020-02-01T00:00:00.000Z', '2020-03-01T12:30:00.000Z'];
 /** A vendor history's instants for the versions of one key. */
 const HISTORY = [INSTANTS[0]!, INSTANTS[1]!, INSTANTS[3]!];
@@ -43,22 +34,21 @@ interface Row { sid: string; date: string; close: number; recordedAt: string }
 test('loadDatasets keeps the latest row per key as of asOf, for random lakes of plain deliveries and vendor histories', async (ctx) => {
   let fastLakes = 0;
   for (let trial = 0; trial < 24; trial++) {
-    const next = random(trial + 1);
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+    const rng = new Random(trial + 1);
     const dir = join(ctx.dir, `t${trial}`);
     const store = new FileStore(join(dir, 'store'));
     const stored: { key: string; rows: Row[] }[] = [];
-    const deliveries = 1 + Math.floor(next() * 4);
+    const deliveries = rng.int(1, 4);
     for (let d = 0; d < deliveries; d++) {
       // A vendor history (its own recorded_at, a key at several instants) in about one lake in three.
       const history = trial % 3 === 2 && d === 0;
-      const at = pick(INSTANTS);
+      const at = rng.pick(INSTANTS);
       const rows: Row[] = [];
       for (const sid of SIDS) {
         for (const date of DATES) {
-          if (next() < 0.5) continue;
-          const versions = history ? 1 + Math.floor(next() * 3) : 1;
-          for (let v = 0; v < versions; v++) rows.push({ sid, date, close: Math.round(next() * 1000) / 10, recordedAt: history ? HISTORY[v]! : at });
+          if (rng.chance(0.5)) continue;
+          const versions = history ? rng.int(1, 3) : 1;
+          for (let v = 0; v < versions; v++) rows.push({ sid, date, close: rng.int(0, 999) / 10, recordedAt: history ? HISTORY[v]! : at });
         }
       }
       if (rows.length === 0) rows.push({ sid: 'S1', date: DATES[0]!, close: 1, recordedAt: at });
@@ -70,7 +60,7 @@ test('loadDatasets keeps the latest row per key as of asOf, for random lakes of 
       const [part] = await withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path, name: `d${d}.csv` }], { store, tempDir: ctx.dir, recordedAt: at }));
       stored.push({ key: part!.key, rows });
     }
-    const asOf = pick([...INSTANTS, '2021-01-01T00:00:00.000Z']);
+    const asOf = rng.pick([...INSTANTS, '2021-01-01T00:00:00.000Z']);
     const range = trial % 4 === 1 ? { column: 'date', from: DATES[1]!, to: DATES[2]! } : undefined;
 
     // The rule, row by row: recorded by asOf; the latest recorded_at; equal instants, the later part.

@@ -130,50 +130,55 @@ export async function partsByInstant(c: DuckDBConnection, parts: string[], paths
  * 1.1 M fundamentals and a correction file; one part: no join at all).
  */
 function latestPartSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
-  const table = quoteIdent(spec.name);
-  const columns = spec.columns.filter((col) => !deferred.includes(col.name));
-  const select = [
-    ...columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`),
-    ...(deferred.length ? ['filename AS __file', 'file_row_number AS __row'] : []),
-  ];
-  const where = `recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}`;
+  const { typed, select, names, where } = partsColumns(spec, rangeColumn, deferred);
   const rows = `SELECT ${select.join(', ')}, recorded_at, file_index AS __part
      FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE ${where}`;
-  const out = [...columns.map((col) => quoteIdent(col.name)), ...(deferred.length ? ['__file', '__row'] : []), 'recorded_at'];
-  if (paths.length === 1) return `CREATE OR REPLACE TABLE ${table} AS SELECT ${out.join(', ')} FROM (${rows})`;
+  if (paths.length === 1) return `CREATE OR REPLACE TABLE ${quoteIdent(spec.name)} AS SELECT ${names.join(', ')} FROM (${rows})`;
   const key = spec.key.map(quoteIdent);
-  const keyTypes = spec.key.map((k) => `${quoteIdent(k)}::${duckdbType[spec.columns.find((col) => col.name === k)!.type]} AS ${quoteIdent(k)}`);
-  return `CREATE OR REPLACE TABLE ${table} AS
-    SELECT ${out.map((o) => `r.${o}`).join(', ')}
+  return `CREATE OR REPLACE TABLE ${quoteIdent(spec.name)} AS
+    SELECT ${names.map((n) => `r.${n}`).join(', ')}
     FROM (${rows}) r
     ANTI JOIN (
       SELECT ${key.join(', ')}, max(__part) AS __last
-      FROM (SELECT ${keyTypes.join(', ')}, file_index + 1 AS __part
+      FROM (SELECT ${spec.key.map(typed).join(', ')}, file_index + 1 AS __part
             FROM read_parquet(${literalList(paths.slice(1))}, union_by_name = true) WHERE ${where})
       GROUP BY ALL
     ) later ON ${key.map((k) => `later.${k} = r.${k}`).join(' AND ')} AND later.__last > r.__part`;
 }
 
+/**
+ * What both readings of the parts share: each kept column cast to its type (`typed`), the
+ * SELECT list (with `__file`/`__row` locating rows when columns are deferred), the table's
+ * column names, and the filter (recorded by `asOf` = $1, the key range = $2..$3).
+ */
+function partsColumns(spec: DatasetSpec, rangeColumn: string | undefined, deferred: readonly string[]) {
+  const columns = spec.columns.filter((col) => !deferred.includes(col.name));
+  const typed = (name: string) => `${quoteIdent(name)}::${duckdbType[spec.columns.find((col) => col.name === name)!.type]} AS ${quoteIdent(name)}`;
+  const location = deferred.length ? ['__file', '__row'] : [];
+  return {
+    columns,
+    location,
+    typed,
+    select: [...columns.map((col) => typed(col.name)), ...(location.length ? ['filename AS __file', 'file_row_number AS __row'] : [])],
+    names: [...columns.map((col) => quoteIdent(col.name)), ...location, 'recorded_at'],
+    where: `recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}`,
+  };
+}
+
 function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
   const table = quoteIdent(spec.name);
-  const columns = spec.columns.filter((col) => !deferred.includes(col.name));
-  const location = deferred.length ? ['__file', '__row'] : [];
+  const { columns, location, select, names, where } = partsColumns(spec, rangeColumn, deferred);
   if (paths.length === 0) {
     // Keep every parameter referenced so the caller binds the same values either way.
-    const names = [...columns.map((col) => quoteIdent(col.name)), ...location, 'recorded_at'].join(', ');
-    return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names} FROM (SELECT ${columns
+    return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names.join(', ')} FROM (SELECT ${columns
       .map((col) => `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`)
       .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${rangeColumn ? ', $2 AS _from, $3 AS _to' : ''}) WHERE false`;
   }
-  const select = [
-    ...columns.map((col) => `${quoteIdent(col.name)}::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`),
-    ...(location.length ? ['filename AS __file', 'file_row_number AS __row'] : []),
-  ];
   const key = spec.key.map(quoteIdent).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
     SELECT ${select.join(', ')}, recorded_at
     -- Equal recorded_at (two ingests in one instant): the later part (ULID keys sort by time) wins, deterministically.
     FROM read_parquet(${literalList(paths)}, union_by_name = true, filename = true, file_row_number = true)
-    WHERE recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}
+    WHERE ${where}
     QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY recorded_at DESC, filename DESC, file_row_number DESC) = 1`;
 }

@@ -91,9 +91,10 @@ export async function writePitJoin<T>(
   const maxAgeDays = params.maxAge === undefined ? undefined : parseMaxAgeDays(params.maxAge);
   const timezone = await canonicalTimeZone(c, params.timezone);
   const source = SOURCES[kind];
+  const file = `read_parquet(${quoteLiteral(panelPath)})`;
+  assertColumns(await columnsOf(c, file), names, audit, source.entity);
   // The file's own row numbers keep its order (DuckDB's virtual column; `*` leaves it out).
-  const panel = `(SELECT file_row_number AS ${ROW}, * FROM read_parquet(${quoteLiteral(panelPath)}))`;
-  assertColumns(await columnsOf(c, `read_parquet(${quoteLiteral(panelPath)})`), names, audit, source.entity);
+  const panel = `(SELECT file_row_number AS ${ROW}, * FROM ${file})`;
 
   if (names.length === 0) return write(`SELECT * EXCLUDE (${ROW}) FROM ${panel} ORDER BY ${ROW}`, []);
   // Everything the user chose is a bound value; names reach the SQL text only through quoteIdent.

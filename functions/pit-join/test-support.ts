@@ -13,8 +13,9 @@ import { writePitJoin, type PitParams } from './pit-join.ts';
  * request writes no output and leaves no `joined`.
  */
 export async function pitJoinToTable(c: DuckDBConnection, params: PitParams): Promise<number> {
-  const input = join(tmpdir(), `hippo-pit-join-${randomUUID()}-panel.parquet`);
-  const output = join(tmpdir(), `hippo-pit-join-${randomUUID()}.parquet`);
+  const name = join(tmpdir(), `hippo-pit-join-${randomUUID()}`);
+  const input = `${name}-panel.parquet`;
+  const output = `${name}-joined.parquet`;
   try {
     await c.run(`COPY panel TO ${quoteLiteral(input)} (FORMAT parquet)`);
     await writePitJoin(c, input, params, (select, values) => c.run(`COPY (${select}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION zstd)`, values));
