@@ -11,7 +11,8 @@ import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
 import { faultFor, inject, type ChaosRule } from './chaos.ts';
 import type { Logger } from '../shared/log.ts';
-import { keys, type ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import { Ledger } from '../orchestration/ledger.ts';
 import {
   EventTypes,
   makeEvent,
@@ -23,13 +24,7 @@ import {
   type StepRequested,
 } from '../eventing/catalog.ts';
 
-/**
- * The scaffolding every DuckDB step shares (STYLE "Avoid: copy-pasted step scaffolding"):
- * parse and validate `step.requested`, open DuckDB with the tier's limits and a temp
- * directory, run the step's logic, reply with `step.completed` (the Knative reply
- * contract), and map failures to the status codes of DESIGN §10 (422 bad input, 507 out of
- * memory, 503 transient).
- */
+/** What a step's app is given: its store, DuckDB's limits, where to work, its tier. */
 export interface StepDeps {
   store: ObjectStore;
   duckdb?: DuckDBOptions;
@@ -82,8 +77,16 @@ export function paramsParser<T>(step: string, schema: z.ZodType<T>): (params: Re
   };
 }
 
+/**
+ * The scaffolding every DuckDB step shares (STYLE "Avoid: copy-pasted step scaffolding"):
+ * parse and validate `step.requested`, open DuckDB with the tier's limits and a temp
+ * directory, run the step's logic, reply with `step.completed` (the Knative reply
+ * contract), and map failures to the status codes of DESIGN §10 (422 bad input, 507 out of
+ * memory, 503 transient).
+ */
 export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
   const { app, log } = functionApp(spec.name, deps.log);
+  const ledger = new Ledger(deps.store);
 
   app.post('/', async (c) => {
     if (!carriesEvent(c.req.raw.headers)) throw new ValidationError('expected a CloudEvent', [], { code: 'invalid_event' });
@@ -95,7 +98,7 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
     }
     const req = parseData(event, stepRequestedSchema);
     const params = spec.parseParams(req.params);
-    const stale = await superseded(deps.store, req);
+    const stale = await ledger.superseded(req);
     if (stale) {
       // Nobody reads this attempt's answer: say so at once and free the instance for live work.
       log.info('request superseded; skipped', { runid: req.runId, stepid: req.stepId, attempt: req.attempt, reason: stale });
@@ -154,28 +157,4 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
   });
 
   return app;
-}
-
-/**
- * Why the ledger no longer waits for this request, or undefined when it does. A broker
- * redelivers a request it timed out on while the watchdog has already dispatched the next
- * attempt, a Kafka consumer may deliver a finished attempt again, and a cancelled run's
- * requests may still be queued: doing that work would hold an instance (and its memory) for
- * an answer the coordinator drops as stale. A run the ledger does not know (a step called
- * directly) and a ledger that cannot be read count as current: skipping is only an economy.
- */
-export async function superseded(store: ObjectStore, req: Pick<StepRequested, 'runId' | 'stepId' | 'attempt'>): Promise<string | undefined> {
-  let run: { status?: string; steps?: Record<string, { status?: string; attempt?: number }> };
-  try {
-    const obj = await store.get(keys.run(req.runId));
-    if (!obj) return undefined;
-    run = JSON.parse(new TextDecoder().decode(obj.body));
-  } catch {
-    return undefined;
-  }
-  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') return `run ${req.runId} is ${run.status}`;
-  const step = run.steps?.[req.stepId];
-  if (step?.attempt !== undefined && step.attempt > req.attempt) return `attempt ${step.attempt} of ${req.stepId} is the current one`;
-  if (step?.attempt === req.attempt && (step.status === 'succeeded' || step.status === 'failed')) return `attempt ${req.attempt} of ${req.stepId} already ${step.status}`;
-  return undefined;
 }

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileStore } from '../shared/file-store.ts';
 import { listBackups, restore } from '../shared/backup.ts';
-import { Ledger } from '../functions/runs/ledger.ts';
+import { Ledger } from '../orchestration/ledger.ts';
 import { AS_OF, PARAMS, platformWith } from './drills.ts';
 import { demoStore, eventually } from './test-helpers.ts';
 

@@ -7,8 +7,8 @@ import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { EventTypes, makeEvent, type StepCompleted, type StepRequested } from '../../eventing/catalog.ts';
 import { createApp, createRuns } from './app.ts';
-import type { Run } from './run.ts';
-import { QUEUED_GRACE_MS } from './coordinator.ts';
+import type { Run } from '../../orchestration/run.ts';
+import { QUEUED_GRACE_MS } from '../../orchestration/coordinator.ts';
 
 interface Ctx {
   dir: string;
@@ -173,7 +173,7 @@ test('a run left queued (its first dispatch was lost) is dispatched by a resubmi
     },
   });
   // Simulate a crash right after the ledger write: create the record, never advance it.
-  const { Ledger } = await import('./ledger.ts');
+  const { Ledger } = await import('../../orchestration/ledger.ts');
   const queued = (id: string, at: string) => new Ledger(store).create({
     id, pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31', universe: 'all', delisting: 'shumway' }, asOf: at, status: 'queued',
     steps: { 'delisting-adjust': { step: 'delisting-adjust', status: 'pending', needs: [], inputRefs: {}, params: {}, output: `work/${id}/delisting-adjust`, attempt: 0, tier: 0, attempts: [] } },

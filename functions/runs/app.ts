@@ -17,13 +17,9 @@ import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from
 import { functionApp, sameSecret } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
-import { Coordinator } from './coordinator.ts';
 import { mountDashboard } from './dashboard.tsx';
-import { Ledger } from './ledger.ts';
-import { StandingRuns } from './standing.ts';
-import { StoreLakeCatalog } from './lake-catalog.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
-import { RUN_STATUSES, type Run, type RunStatus } from './run.ts';
+import { createRunDomain, RUN_STATUSES, type Coordinator, type Run, type RunStatus, type StandingRuns } from '../../orchestration/index.ts';
 
 export interface RunsDeps {
   store: ObjectStore;
@@ -55,11 +51,7 @@ export function createApp(deps: RunsDeps): Hono {
 /** The app and the coordinator behind it. */
 export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinator; standing: StandingRuns } {
   const { app, log } = functionApp('runs', deps.log);
-  const ledger = new Ledger(deps.store);
-  const lake = new StoreLakeCatalog(deps.store, deps.tempRoot);
-  const coordinator = new Coordinator({ ledger, emit: deps.emit, stepTimeoutSeconds: deps.stepTimeoutSeconds, stepTimeouts: deps.stepTimeouts, tiers: deps.tiers, log, now: deps.now, lake });
-  const debounceMs = (deps.watchDebounceSeconds ?? 10) * 1000;
-  const standing = new StandingRuns({ ledger, coordinator, debounceMs, log, now: deps.now });
+  const { ledger, coordinator, standing, debounceMs } = createRunDomain({ ...deps, log });
   const registry = new Registry();
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });

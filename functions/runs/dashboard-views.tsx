@@ -2,7 +2,7 @@
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
 import type { ErrorDetail } from '../../shared/errors.ts';
-import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from './run.ts';
+import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from '../../orchestration/run.ts';
 
 /**
  * The dashboard's pages (Hono JSX: every value is escaped when rendered). Each page is whole

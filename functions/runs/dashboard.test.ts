@@ -11,8 +11,8 @@ import { EventTypes, makeEvent, type WorkerStatus } from '../../eventing/catalog
 import { createApp } from './app.ts';
 import { mountDashboard } from './dashboard.tsx';
 import { formatBytes, formatDuration } from './dashboard-views.tsx';
-import { Ledger } from './ledger.ts';
-import type { Run, StepState } from './run.ts';
+import { Ledger } from '../../orchestration/ledger.ts';
+import type { Run, StepState } from '../../orchestration/run.ts';
 
 /**
  * The dashboard's pages through `app.request` (in-memory deps, no browser): content

@@ -8,10 +8,10 @@ import type { ObjectStore } from '../../shared/object-store.ts';
 import { dashboardAuth, localPath, withoutToken } from './dashboard-auth.ts';
 import { dashboardCss, liveJs } from './dashboard-assets.ts';
 import { MessagePage, NewRunPage, RunPage, RunsPage, SignInPage, type NewRunForm, type ViewContext } from './dashboard-views.tsx';
-import type { Ledger } from './ledger.ts';
-import { pipelines } from './pipelines.ts';
+import type { Ledger } from '../../orchestration/ledger.ts';
+import { pipelines } from '../../orchestration/pipelines.ts';
 import { resultResponse, type ResultFormat } from './results.ts';
-import { RUN_STATUSES, type Run, type RunStatus } from './run.ts';
+import { RUN_STATUSES, type Run, type RunStatus } from '../../orchestration/run.ts';
 
 export interface DashboardDeps {
   ledger: Ledger;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { quoteLiteral, withDuckDB } from '../../shared/duckdb.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { keys, type ObjectStore } from '../../shared/object-store.ts';
-import type { Run } from './run.ts';
+import type { Run } from '../../orchestration/run.ts';
 
 export type ResultFormat = 'arrow' | 'parquet' | 'csv';
 

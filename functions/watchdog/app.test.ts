@@ -8,7 +8,7 @@ import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { EventTypes, makeEvent, workersStatusSchema, type StepFailed, type StepRequested, type WorkerStatus } from '../../eventing/catalog.ts';
 import { createRuns } from '../runs/app.ts';
-import type { Run } from '../runs/run.ts';
+import type { Run } from '../../orchestration/run.ts';
 import { createApp } from './app.ts';
 
 interface Ctx { dir: string; store: FileStore }

@@ -5,10 +5,7 @@ import { readEvent } from '../../shared/cloudevents.ts';
 import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
-import { Coordinator } from '../runs/coordinator.ts';
-import { StoreLakeCatalog } from '../runs/lake-catalog.ts';
-import { Ledger } from '../runs/ledger.ts';
-import { StandingRuns } from '../runs/standing.ts';
+import { createRunDomain } from '../../orchestration/index.ts';
 
 export interface WatchdogDeps {
   store: ObjectStore;
@@ -36,24 +33,13 @@ const SOURCE = '/hippo/watchdog';
  * starts the re-runs of standing runs that are due, and reports the workers as
  * `dev.hippo.workers.status`.
  *
- * The sweep is a ledger transition like any other, so it is the coordinator's own code (one
- * implementation of "what a run may do next"), run here against the same ledger. Two ticks
- * at once are harmless: every change is a compare-and-swap.
+ * The sweep is a ledger transition like any other, so it is the run domain's own code
+ * (orchestration/: one implementation of "what a run may do next"), run here against the same
+ * ledger. Two ticks at once are harmless: every change is a compare-and-swap.
  */
 export function createApp(deps: WatchdogDeps): Hono {
   const { app, log } = functionApp('watchdog', deps.log);
-  const ledger = new Ledger(deps.store);
-  const coordinator = new Coordinator({
-    ledger,
-    emit: deps.emit,
-    stepTimeoutSeconds: deps.stepTimeoutSeconds,
-    stepTimeouts: deps.stepTimeouts,
-    lake: new StoreLakeCatalog(deps.store),
-    tiers: deps.tiers,
-    log,
-    now: deps.now,
-  });
-  const standing = new StandingRuns({ ledger, coordinator, debounceMs: (deps.watchDebounceSeconds ?? 10) * 1000, log, now: deps.now });
+  const { coordinator, standing } = createRunDomain({ ...deps, log });
   const now = deps.now ?? (() => new Date());
 
   const workers = async (): Promise<WorkersStatus> => ({ at: now().toISOString(), workers: deps.workers ? await deps.workers() : [] });

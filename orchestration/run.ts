@@ -1,6 +1,6 @@
-import type { StepOutput, StepRequested } from '../../eventing/catalog.ts';
+import type { StepOutput, StepRequested } from '../eventing/catalog.ts';
 
-/** The run record of DESIGN §4, stored as `runs/<id>.json`. */
+/** Every status a run may have (DESIGN §4); the last three are terminal. */
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus = 'pending' | 'dispatched' | 'succeeded' | 'failed' | 'cancelled';
@@ -57,6 +57,7 @@ export interface RunResult {
   contentType: string;
 }
 
+/** The run record of DESIGN §4, stored as `runs/<id>.json`. */
 export interface Run {
   id: string;
   pipeline: string;
@@ -80,3 +81,22 @@ export interface Run {
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Which attempt of which step of which run a `step.requested` is. */
+export type StepAttemptRef = Pick<StepRequested, 'runId' | 'stepId' | 'attempt'>;
+
+/**
+ * Why `run` no longer waits for this attempt's answer, or undefined when it does. A broker
+ * redelivers a request it timed out on while the watchdog has already dispatched the next
+ * attempt, a Kafka consumer may deliver a finished attempt again, and a cancelled run's
+ * requests may still be queued: doing that work would hold an instance (and its memory) for
+ * an answer the coordinator drops as stale.
+ */
+export function staleRequest(run: Run, req: StepAttemptRef): string | undefined {
+  if (TERMINAL.has(run.status)) return `run ${req.runId} is ${run.status}`;
+  const step = run.steps[req.stepId];
+  if (!step) return undefined;
+  if (step.attempt > req.attempt) return `attempt ${step.attempt} of ${req.stepId} is the current one`;
+  if (step.attempt === req.attempt && (step.status === 'succeeded' || step.status === 'failed')) return `attempt ${req.attempt} of ${req.stepId} already ${step.status}`;
+  return undefined;
+}

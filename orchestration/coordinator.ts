@@ -6,13 +6,13 @@ import {
   type RunRequest,
   type StepCompleted,
   type StepFailed,
-} from '../../eventing/catalog.ts';
-import type { Emit } from '../../eventing/bus.ts';
-import type { HippoEvent } from '../../shared/cloudevents.ts';
-import { ConflictError, TransientError, ValidationError } from '../../shared/errors.ts';
-import type { Logger } from '../../shared/log.ts';
-import { silentLogger } from '../../shared/log.ts';
-import { keys } from '../../shared/object-store.ts';
+} from '../eventing/catalog.ts';
+import type { Emit } from '../eventing/bus.ts';
+import type { HippoEvent } from '../shared/cloudevents.ts';
+import { ConflictError, TransientError, ValidationError } from '../shared/errors.ts';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
+import { keys } from '../shared/object-store.ts';
 import type { Ledger } from './ledger.ts';
 import { firstTier } from './estimate.ts';
 import { getPipeline, type LakeCatalog } from './pipelines.ts';

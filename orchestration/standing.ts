@@ -1,8 +1,8 @@
 import { ulid } from 'ulid';
-import type { DatasetChanged } from '../../eventing/catalog.ts';
-import { HippoError } from '../../shared/errors.ts';
-import type { Logger } from '../../shared/log.ts';
-import { silentLogger } from '../../shared/log.ts';
+import type { DatasetChanged } from '../eventing/catalog.ts';
+import { HippoError } from '../shared/errors.ts';
+import type { Logger } from '../shared/log.ts';
+import { silentLogger } from '../shared/log.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { Ledger } from './ledger.ts';
 import type { Run } from './run.ts';

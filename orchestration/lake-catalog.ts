@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { literalList, quoteIdent, withDuckDB } from '../../shared/duckdb.ts';
-import { keys, type ObjectStore } from '../../shared/object-store.ts';
+import { literalList, quoteIdent, withDuckDB } from '../shared/duckdb.ts';
+import { keys, type ObjectStore } from '../shared/object-store.ts';
 import type { LakeCatalog } from './pipelines.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { zodToValidation } from '../../eventing/catalog.ts';
-import { ValidationError } from '../../shared/errors.ts';
+import { zodToValidation } from '../eventing/catalog.ts';
+import { ValidationError } from '../shared/errors.ts';
 
 /**
  * Pipelines (DESIGN §6): each validates its params and plans its steps. A plan is a small

@@ -1,4 +1,4 @@
-import { DUCKDB_MEMORY_SHARE } from '../../shared/duckdb.ts';
+import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 
 /**
  * The planner's memory estimate (DESIGN §10): a step's first attempt goes to the smallest

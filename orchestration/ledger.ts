@@ -1,21 +1,30 @@
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../../shared/errors.ts';
-import { keys, type ObjectStore } from '../../shared/object-store.ts';
-import { TERMINAL, type Run, type RunStatus } from './run.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../shared/errors.ts';
+import { keys, type ObjectStore } from '../shared/object-store.ts';
+import { staleRequest, TERMINAL, type Run, type RunStatus, type StepAttemptRef } from './run.ts';
 
 /** A marker without its run (its creator died between the two writes) is dropped after this. */
 const ORPHAN_MARKER_MS = 5 * 60_000;
 
-/**
- * The ledger: one JSON object per run, changed only by compare-and-swap (DESIGN §4), so
- * concurrent coordinators — several runs replicas, duplicate deliveries — never lose an update.
- */
 export interface LedgerOptions {
   /** How many times an update re-reads and re-applies after losing a race. */
   maxAttempts?: number;
+  /**
+   * The clock that stamps `createdAt`/`updatedAt` and ages markers: the coordinator's own, so
+   * the sweep compares times read from one clock.
+   */
+  now?: () => Date;
 }
 
-export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50 };
+export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50, now: () => new Date() };
 
+/**
+ * The ledger: one JSON object per run, changed only by compare-and-swap (DESIGN §4), so
+ * concurrent coordinators — several runs replicas, duplicate deliveries — never lose an update.
+ *
+ * @example
+ * const ledger = new Ledger(store, { now: clock });
+ * await ledger.update(id, (run) => { run.status = 'cancelled'; return true; });
+ */
 export class Ledger {
   private readonly options: Required<LedgerOptions>;
 
@@ -32,7 +41,7 @@ export class Ledger {
    * without one; the marker goes when the run finishes.
    */
   async create(run: Run): Promise<boolean> {
-    const marker = JSON.stringify({ createdAt: new Date().toISOString() });
+    const marker = JSON.stringify({ createdAt: this.options.now().toISOString() });
     if (!TERMINAL.has(run.status)) await this.store.put(keys.activeRun(run.id), marker, { contentType: 'application/json' });
     if (run.watch) await this.store.put(keys.standingRun(run.id), marker, { contentType: 'application/json' });
     try {
@@ -47,6 +56,21 @@ export class Ledger {
   async get(id: string): Promise<Run | undefined> {
     const obj = await this.store.get(keys.run(id));
     return obj ? (JSON.parse(new TextDecoder().decode(obj.body)) as Run) : undefined;
+  }
+
+  /**
+   * Why the ledger no longer waits for this step request, or undefined when it does (see
+   * `staleRequest`). A run the ledger does not know (a step called directly) and a ledger that
+   * cannot be read count as current: skipping is only an economy.
+   */
+  async superseded(req: StepAttemptRef): Promise<string | undefined> {
+    let run: Run | undefined;
+    try {
+      run = await this.get(req.runId);
+    } catch {
+      return undefined;
+    }
+    return run ? staleRequest(run, req) : undefined;
   }
 
   async mustGet(id: string): Promise<Run> {
@@ -67,7 +91,7 @@ export class Ledger {
       const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
       const before = run.status;
       if (!mutate(run)) return { run, changed: false };
-      run.updatedAt = new Date().toISOString();
+      run.updatedAt = this.options.now().toISOString();
       try {
         await this.store.put(keys.run(id), JSON.stringify(run, null, 2), { ifMatch: obj.etag, contentType: 'application/json' });
         // Finished: off the active list. (If this delete is lost, the next sweep drops the marker.)
@@ -104,7 +128,7 @@ export class Ledger {
     const obj = await this.store.get(markerKey);
     if (!obj) return false;
     const { createdAt } = JSON.parse(new TextDecoder().decode(obj.body)) as { createdAt: string };
-    return Date.now() - Date.parse(createdAt) > ORPHAN_MARKER_MS;
+    return this.options.now().getTime() - Date.parse(createdAt) > ORPHAN_MARKER_MS;
   }
 
   /** Ids of the standing runs at the head of their chains. */
