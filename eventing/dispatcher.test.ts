@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Hono } from 'hono';
 import { eventResponse, readEvent, type HippoEvent } from '../shared/cloudevents.ts';
 import { EventTypes, makeEvent } from './catalog.ts';
-import { Dispatcher, isRetriableStatus, withTimeout, type Deliver } from './dispatcher.ts';
+import { Dispatcher, withTimeout, type Deliver } from './dispatcher.ts';
 import { MemoryBus } from './memory-bus.ts';
 import type { Trigger } from './triggers.ts';
 
@@ -41,11 +41,6 @@ function setup(statuses: number[], opts: { reply?: boolean } = {}) {
 }
 
 const test = suite('dispatcher (Knative delivery semantics)');
-
-test('retriable statuses are 5xx, 404, 408, 409, 429', () => {
-  for (const s of [500, 502, 503, 507, 404, 408, 409, 429]) assert.ok(isRetriableStatus(s), String(s));
-  for (const s of [400, 401, 403, 413, 422]) assert.not.ok(isRetriableStatus(s), String(s));
-});
 
 test('503 twice then 200: delivered, exponential backoff 100, 200', async () => {
   const s = setup([503, 503, 200]);

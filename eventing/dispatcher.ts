@@ -2,6 +2,7 @@ import { binaryMessage, eventFromResponse, type HippoEvent } from '../shared/clo
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { Bus } from './bus.ts';
+import { isRetriableStatus } from './retriable.ts';
 import { matches, type Trigger } from './triggers.ts';
 
 /**
@@ -29,11 +30,6 @@ export interface DispatcherOptions {
   /** Scales every backoff (tests pass a small factor instead of checking NODE_ENV). */
   backoffScale?: number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Knative's data-plane rule: these statuses (and no response at all) are worth retrying. */
-export function isRetriableStatus(status: number): boolean {
-  return status >= 500 || status === 404 || status === 408 || status === 409 || status === 429;
 }
 
 /** Knative puts at most this much of the failed response's body in `knativeerrordata`. */

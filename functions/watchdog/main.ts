@@ -3,7 +3,7 @@ import { createLogger } from '../../shared/log.ts';
 import { openStore } from '../../shared/store.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
-import { httpEmit } from '../../eventing/ingress.ts';
+import { httpEmit } from '../../eventing/http-emit.ts';
 import { serveFunction } from '../serve.ts';
 import { createApp } from './app.ts';
 import { clusterWorkers, kubernetesApis } from './kubernetes.ts';

@@ -17,9 +17,9 @@ import { FileStore } from '../../../shared/file-store.ts';
 import { loadDatasets } from '../../../shared/lake.ts';
 import { parseCompactInstant } from '../../../shared/object-store.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from '../../../local/dev.ts';
-import { eventually, pubsubEmulator } from '../../../local/test-helpers.ts';
+import { eventually, pubsubEmulator } from '../../../local/helpers.test-support.ts';
 import { pubsubSetup } from '../../../scripts/pubsub.mjs';
-import { brokerPost, PubSubBridge } from './bridge.ts';
+import { PubSubBridge } from './bridge.ts';
 import type { PubSubMessage } from './message.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -135,18 +135,6 @@ logic('a dead-letter topic that fails keeps the message (nack); drain cuts a bac
   await failing.drain();
   assert.ok(Date.now() - t0 < 1000, 'drain waited out a 60 s backoff');
   assert.equal([await outcome, waiting.nacks], ['retry', 1]);
-});
-
-logic('brokerPost sorts answers as the Knative dispatcher does', async () => {
-  const event = { id: 'e1', type: EventTypes.vendorDelivered, source: '/t', specversion: '1.0', data: {} } as unknown as HippoEvent;
-  const answer = (status: number, body = '') => brokerPost('http://b/', { fetch: async () => new Response(body || null, { status }) });
-  await answer(202)(event);
-  const outcome = async (post: ReturnType<typeof brokerPost>) => post(event).then(() => 'ok', (e: HippoError) => [e.status, e.retriable, e.message]);
-  assert.equal(await outcome(answer(503, 'busy')), [503, true, 'broker at http://b/ refused event e1: 503 busy']);
-  assert.equal(await outcome(answer(429)), [429, true, 'broker at http://b/ refused event e1: 429 ']);
-  assert.equal(await outcome(answer(400, '{"error":{"code":"invalid_event"}}')), [400, false, 'broker at http://b/ refused event e1: 400 {"error":{"code":"invalid_event"}}']);
-  const down = brokerPost('http://b/', { fetch: async () => { throw new TypeError('fetch failed'); } });
-  assert.equal(await outcome(down), [503, true, 'broker at http://b/ did not answer: fetch failed']);
 });
 
 logic.run();

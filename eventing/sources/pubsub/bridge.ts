@@ -1,4 +1,3 @@
-import { binaryMessage } from '../../../shared/cloudevents.ts';
 import { HippoError, PreconditionFailedError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { silentLogger } from '../../../shared/log.ts';
@@ -16,7 +15,7 @@ import { deliveredEvent, planDelivery, shortName, type PubSubMessage } from './m
  * stops the bridge.
  *
  * ```ts
- * const bridge = new PubSubBridge({ store, post: brokerPost(kSink), deadLetter, log }, { subscription: 'vendor' });
+ * const bridge = new PubSubBridge({ store, post: httpEmit(kSink), deadLetter, log }, { subscription: 'vendor' });
  * subscription.on('message', (m) => void bridge.handle(m));
  * ```
  */
@@ -191,34 +190,4 @@ export class PubSubBridge {
       this.wake.add(done);
     });
   }
-}
-
-/**
- * An `Emit` that POSTs events to the broker (`K_SINK`) in binary mode and sorts refusals as
- * the Knative dispatcher does: 5xx, 404, 408, 409 and 429 may pass on a retry, any other 4xx
- * means the event itself is refused (not retriable). No answer in `timeoutMs` is retriable.
- */
-export function brokerPost(sink: string, options: { timeoutMs?: number; fetch?: typeof fetch } = {}): Emit {
-  const fetchImpl = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  return async (event) => {
-    const m = binaryMessage(event);
-    let res: Response;
-    try {
-      res = await fetchImpl(sink, { method: 'POST', headers: m.headers, body: m.body, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      throw new HippoError(`broker at ${sink} did not answer: ${(err as Error).message}`, { code: 'unavailable', status: 503, retriable: true, cause: err });
-    }
-    if (res.ok) {
-      await res.body?.cancel();
-      return;
-    }
-    const text = await res.text();
-    const retriable = res.status >= 500 || [404, 408, 409, 429].includes(res.status);
-    throw new HippoError(`broker at ${sink} refused event ${event.id}: ${res.status} ${text.slice(0, 300)}`, {
-      code: retriable ? 'unavailable' : 'refused',
-      status: res.status,
-      retriable,
-    });
-  };
 }

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../shared/errors.ts';
 import { addHealth, errorHandler } from '../../../shared/http.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { openStore } from '../../../shared/store.ts';
-import { brokerPost } from './bridge.ts';
+import { httpEmit } from '../../http-emit.ts';
 import { startPubSubSource } from './subscriber.ts';
 
 // The Pub/Sub bridge's process: a Knative ContainerSource in a cluster (K_SINK injected, the
@@ -20,7 +20,7 @@ if (!config.K_SINK) throw new ConfigError('K_SINK: the broker address is require
 if (config.PUBSUB_EMULATOR_HOST) process.env.METADATA_SERVER_DETECTION ??= 'none';
 
 const source = startPubSubSource(
-  { store: openStore(config), post: brokerPost(config.K_SINK), log },
+  { store: openStore(config), post: httpEmit(config.K_SINK), log },
   {
     subscription: config.HIPPO_PUBSUB_SUBSCRIPTION,
     projectId: config.PUBSUB_PROJECT_ID,

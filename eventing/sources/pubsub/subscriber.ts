@@ -10,7 +10,7 @@ import { shortName, type PubSubMessage } from './message.ts';
  * (deleted, no permission, the emulator restarted) is reopened with backoff, not given up.
  *
  * ```ts
- * const source = startPubSubSource({ store, post: brokerPost(kSink), log }, { subscription: 'vendor', projectId: 'hippo-local', emulatorHost: '127.0.0.1:8085' });
+ * const source = startPubSubSource({ store, post: httpEmit(kSink), log }, { subscription: 'vendor', projectId: 'hippo-local', emulatorHost: '127.0.0.1:8085' });
  * await source.stop(); // SIGTERM: stop pulling, finish the messages in hand, close
  * ```
  */
