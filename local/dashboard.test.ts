@@ -8,8 +8,8 @@ import type { FileStore } from '../shared/file-store.ts';
 import { Hippo, RunFailedError } from '../sdk/index.ts';
 import { chromiumArgs, ensureChromium } from '../scripts/chromium.mjs';
 import type { LocalPlatform } from './dev.ts';
-import { platformWith } from './drills.ts';
-import { demoStore } from './test-helpers.ts';
+import { platformWith } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * The runs dashboard in a real browser (Debian's headless Chromium, driven by playwright-core)

@@ -25,7 +25,7 @@ import type { StepDeps } from '../functions/step-app.ts';
  */
 export interface EmbeddedOptions {
   store: ObjectStore;
-  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> & Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS'>>;
+  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> & Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS' | 'HIPPO_MAX_BODY_BYTES'>>;
   log?: Logger;
   bus?: Bus;
   backoffScale?: number;
@@ -59,6 +59,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     stepTimeoutSeconds: options.config.HIPPO_STEP_TIMEOUT,
     stepTimeouts: options.config.HIPPO_STEP_TIMEOUTS,
     tiers,
+    maxBodyBytes: options.config.HIPPO_MAX_BODY_BYTES,
     log,
     ...options.runs,
   });

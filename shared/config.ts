@@ -15,6 +15,9 @@ const bytes = z.string().transform((s, ctx) => {
   return n;
 });
 
+/** HIPPO_MAX_BODY_BYTES unless set: 1 MiB, far above any run request or CloudEvent. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 ** 2;
+
 /** A store URL (DESIGN §12): `file://<dir>` or `s3://<bucket>[/<prefix>]`. */
 const storeUrl = z.string().regex(/^(file:\/\/.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file://<dir> or s3://<bucket>[/<prefix>]');
 
@@ -40,7 +43,10 @@ const schema = z.object({
       }
       return parts as number[];
     }),
-  HIPPO_TOKEN: z.string().min(1).optional(),
+  /** Checked as RFC 6750's bearer token (Hono's bearerAuth refuses any other header value). */
+  HIPPO_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token: letters, digits and . _ ~ + / -, then any = (RFC 6750)').optional(),
+  /** The largest request body the runs function reads (DESIGN §14); over it: 413. */
+  HIPPO_MAX_BODY_BYTES: bytes.pipe(z.number().int().positive()).default(DEFAULT_MAX_BODY_BYTES),
   /** Seconds per step attempt; within Knative's default 600 s request limit (DESIGN §11). */
   HIPPO_STEP_TIMEOUT: z.coerce.number().positive().default(540),
   /** Per-step exceptions to HIPPO_STEP_TIMEOUT: `pit-join=1200,export=120`. */
@@ -64,7 +70,7 @@ const schema = z.object({
   /** How often the watchdog sweeps deadlines (locally; a cluster's PingSource ticks every minute). */
   HIPPO_WATCHDOG_SECONDS: z.coerce.number().positive().default(60),
   HIPPO_CHAOS: z.string().optional(),
-  /** Where backups go (shared/backup.ts): a store URL like HIPPO_STORE's, at the same S3_ENDPOINT. */
+  /** Where backups go (functions/backup/): a store URL like HIPPO_STORE's, at the same S3_ENDPOINT. */
   HIPPO_BACKUP_STORE: storeUrl.optional(),
   /** Complete backups kept; older ones are deleted after a new one completes. */
   HIPPO_BACKUP_KEEP: z.coerce.number().int().min(1).default(7),

@@ -1,5 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
-import { Hono, type Context, type ErrorHandler } from 'hono';
+import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { HippoError, toHippoError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -31,9 +32,42 @@ export function functionApp(name: string, baseLog?: Logger): { app: Hono; log: L
   return { app, log };
 }
 
-/** Equal secrets (tokens, MACs), compared in time independent of where they differ. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/**
+ * Hono's own middleware (bearerAuth, csrf) refuses a request by throwing an HTTPException with
+ * a plain-text response; this turns that refusal into `error(c)`, so the one onError above
+ * answers with the JSON error body of DESIGN §9. Errors after the middleware let the request
+ * through are not its refusals and pass untouched.
+ *
+ * @example
+ * app.use('/runs/*', refuseWith(bearerAuth({ token }), () => new UnauthorizedError()));
+ */
+export function refuseWith(middleware: MiddlewareHandler, error: (c: Context) => HippoError): MiddlewareHandler {
+  return async (c, next) => {
+    let passed = false;
+    try {
+      await middleware(c, () => {
+        passed = true;
+        return next();
+      });
+    } catch (err) {
+      if (passed || !(err instanceof HTTPException)) throw err;
+      throw error(c);
+    }
+  };
+}
+
+/**
+ * Hono's bodyLimit with the §9 answer to a body over `maxBytes` (HIPPO_MAX_BODY_BYTES): 413
+ * `payload_too_large`, naming the limit. The handler after it never sees such a body.
+ *
+ * @example
+ * app.post('/runs', limitBody(1 << 20), handler);
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new HippoError(`the request body is larger than the limit of ${maxBytes} bytes (HIPPO_MAX_BODY_BYTES)`, { code: 'payload_too_large', status: 413 });
+    },
+  });
 }

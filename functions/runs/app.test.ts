@@ -7,8 +7,8 @@ import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { EventTypes, makeEvent, type StepCompleted, type StepRequested } from '../../eventing/catalog.ts';
 import { createApp, createRuns } from './app.ts';
-import type { Run } from '../../orchestration/run.ts';
-import { QUEUED_GRACE_MS } from '../../orchestration/coordinator.ts';
+import type { Run } from '../../orchestration/index.ts';
+import { QUEUED_GRACE_MS } from '../../orchestration/index.ts';
 
 interface Ctx {
   dir: string;
@@ -173,7 +173,7 @@ test('a run left queued (its first dispatch was lost) is dispatched by a resubmi
     },
   });
   // Simulate a crash right after the ledger write: create the record, never advance it.
-  const { Ledger } = await import('../../orchestration/ledger.ts');
+  const { Ledger } = await import('../../orchestration/index.ts');
   const queued = (id: string, at: string) => new Ledger(store).create({
     id, pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31', universe: 'all', delisting: 'shumway' }, asOf: at, status: 'queued',
     steps: { 'delisting-adjust': { step: 'delisting-adjust', status: 'pending', needs: [], inputRefs: {}, params: {}, output: `work/${id}/delisting-adjust`, attempt: 0, tier: 0, attempts: [] } },
@@ -291,11 +291,20 @@ test('list, filter by status, cancel, 404s', async ({ app }) => {
   assert.is((await app.request('/runs?status=weird')).status, 400);
 });
 
-test('HIPPO_TOKEN protects /runs', async ({ store }) => {
+test('HIPPO_TOKEN protects /runs: no token, a wrong one or not a bearer header is 401 with the JSON error body', async ({ store }) => {
   const app = createApp({ store, emit: async () => {}, stepTimeoutSeconds: 60, token: 's3cret' });
-  assert.is((await app.request('/runs')).status, 401);
-  assert.is((await app.request('/runs', { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  const unauthorized = { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } };
+  for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic czNjcmV0' }, { authorization: 'Bearer s3cret!' }] as Record<string, string>[]) {
+    for (const [method, path] of [['GET', '/runs'], ['GET', '/runs/x/result'], ['DELETE', '/runs/x']]) {
+      const res = await app.request(path!, { method, headers });
+      assert.is(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}`);
+      assert.equal(await res.json(), unauthorized);
+    }
+  }
+  const refused = await submit(app, { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id: 'no-token' });
+  assert.is(refused.status, 401);
   assert.is((await app.request('/runs', { headers: { authorization: 'Bearer s3cret' } })).status, 200);
+  assert.is((await app.request('/runs/no-token', { headers: { authorization: 'bearer s3cret' } })).status, 404, 'the scheme is case-insensitive; no run was started');
   assert.is((await app.request('/health/readiness')).status, 200);
 });
 

@@ -2,7 +2,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import { openStore } from '../../shared/store.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { httpEmit } from '../../eventing/ingress.ts';
+import { httpEmit } from '../../eventing/http-emit.ts';
 import { serveFunction } from '../serve.ts';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
 import { createRuns } from './app.ts';
@@ -18,6 +18,7 @@ const { app } = createRuns({
   tiers: config.HIPPO_TIERS,
   watchDebounceSeconds: config.HIPPO_WATCH_DEBOUNCE_SECONDS,
   token: config.HIPPO_TOKEN,
+  maxBodyBytes: config.HIPPO_MAX_BODY_BYTES,
   log,
   workers: config.HIPPO_WORKERS_URL ? workersFrom(config.HIPPO_WORKERS_URL) : undefined,
 });

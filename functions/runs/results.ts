@@ -3,15 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { quoteLiteral, withDuckDB } from '../../shared/duckdb.ts';
+import { quotedString } from '@duckdb/node-api';
+import { ARROW_STREAM_CONTENT_TYPE } from '../../shared/content-types.ts';
+import { withDuckDB } from '../../shared/duckdb.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { keys, type ObjectStore } from '../../shared/object-store.ts';
-import type { Run } from '../../orchestration/run.ts';
+import type { Run } from '../../orchestration/index.ts';
 
 export type ResultFormat = 'arrow' | 'parquet' | 'csv';
 
 const contentTypes: Record<ResultFormat, string> = {
-  arrow: 'application/vnd.apache.arrow.stream',
+  arrow: ARROW_STREAM_CONTENT_TYPE,
   parquet: 'application/vnd.apache.parquet',
   csv: 'text/csv; charset=utf-8',
 };
@@ -42,7 +44,7 @@ export async function resultResponse(
       const src = await store.localPath(keys.resultParquet(run.id), dir);
       const out = join(dir, 'result.csv');
       await withDuckDB({ tempDirectory: join(dir, 'spill') }, (c) =>
-        c.run(`COPY (SELECT * FROM read_parquet(${quoteLiteral(src)})) TO ${quoteLiteral(out)} (FORMAT csv, HEADER true)`),
+        c.run(`COPY (SELECT * FROM read_parquet(${quotedString(src)})) TO ${quotedString(out)} (FORMAT csv, HEADER true)`),
       );
       const stream = createReadStream(out);
       stream.on('close', () => void rm(dir, { recursive: true, force: true }));

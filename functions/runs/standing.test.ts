@@ -8,8 +8,8 @@ import { FileStore } from '../../shared/file-store.ts';
 import { keys } from '../../shared/object-store.ts';
 import { EventTypes, makeEvent } from '../../eventing/catalog.ts';
 import { createRuns } from './app.ts';
-import { Ledger } from '../../orchestration/ledger.ts';
-import type { Run } from '../../orchestration/run.ts';
+import { Ledger } from '../../orchestration/index.ts';
+import type { Run } from '../../orchestration/index.ts';
 
 interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('standing runs');

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { sameSecret } from '../../shared/http.ts';
+import { timingSafeEqual } from 'hono/utils/buffer';
 
 /**
  * How a browser proves it knows `HIPPO_TOKEN`. A navigation cannot send `Authorization`, so the
@@ -37,7 +37,7 @@ export interface DashboardAuth {
   /** Middleware: lets a request with the token (cookie, bearer or `?token=`) through; else `refuse`. */
   require: (refuse: (c: Context, reason: 'missing' | 'wrong') => Response | Promise<Response>) => MiddlewareHandler;
   /** Checks a token typed into the sign-in form; on success sets the session cookie. */
-  signIn: (c: Context, token: string) => boolean;
+  signIn: (c: Context, token: string) => Promise<boolean>;
   signOut: (c: Context) => void;
   enabled: boolean;
 }
@@ -45,7 +45,7 @@ export interface DashboardAuth {
 /** The dashboard's guard for `token` (HIPPO_TOKEN); with no token every request passes, as at /runs. */
 export function dashboardAuth(token: string | undefined): DashboardAuth {
   const expected = token ? sessionValue(token) : undefined;
-  const valid = (candidate: string | undefined) => !!expected && !!candidate && sameSecret(sessionValue(candidate), expected);
+  const valid = async (candidate: string | undefined) => !!expected && !!candidate && timingSafeEqual(sessionValue(candidate), expected);
   const startSession = (c: Context) =>
     setCookie(c, SESSION_COOKIE, expected!, {
       path: '/', httpOnly: true, sameSite: 'Strict', maxAge: SESSION_SECONDS,
@@ -57,19 +57,19 @@ export function dashboardAuth(token: string | undefined): DashboardAuth {
       if (!expected) return next();
       const given = c.req.query('token');
       if (given !== undefined) {
-        if (!valid(given)) return refuse(c, 'wrong');
+        if (!(await valid(given))) return refuse(c, 'wrong');
         startSession(c);
         // The token leaves the address bar at once: the next URL, the history and any link lack it.
         return c.redirect(withoutToken(c), 303);
       }
       const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-      if (bearer !== undefined) return valid(bearer) ? next() : refuse(c, 'wrong');
+      if (bearer !== undefined) return (await valid(bearer)) ? next() : refuse(c, 'wrong');
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie && sameSecret(cookie, expected)) return next();
+      if (cookie && (await timingSafeEqual(cookie, expected))) return next();
       return refuse(c, 'missing');
     },
-    signIn: (c, candidate) => {
-      if (!valid(candidate)) return false;
+    signIn: async (c, candidate) => {
+      if (!(await valid(candidate))) return false;
       startSession(c);
       return true;
     },

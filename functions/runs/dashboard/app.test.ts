@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Hono } from 'hono';
-import { binaryMessage } from '../../shared/cloudevents.ts';
-import { FileStore } from '../../shared/file-store.ts';
-import { functionApp } from '../../shared/http.ts';
-import { EventTypes, makeEvent, type WorkerStatus } from '../../eventing/catalog.ts';
-import { createApp } from './app.ts';
-import { mountDashboard } from './dashboard.tsx';
-import { formatBytes, formatDuration } from './dashboard-views.tsx';
-import { Ledger } from '../../orchestration/ledger.ts';
-import type { Run, StepState } from '../../orchestration/run.ts';
+import { binaryMessage } from '../../../shared/cloudevents.ts';
+import { FileStore } from '../../../shared/file-store.ts';
+import { functionApp } from '../../../shared/http.ts';
+import { EventTypes, makeEvent, type WorkerStatus } from '../../../eventing/catalog.ts';
+import { createApp } from '../app.ts';
+import { createDashboard } from './app.tsx';
+import { formatBytes, formatDuration } from './views.tsx';
+import { Ledger } from '../../../orchestration/index.ts';
+import type { Run, StepState } from '../../../orchestration/index.ts';
 
 /**
  * The dashboard's pages through `app.request` (in-memory deps, no browser): content
@@ -119,6 +119,27 @@ test('GET / negotiates: a browser gets the dashboard, anything else a JSON index
   assert.is(((await accepted.json()) as { id: string }).id, 'from-event');
 });
 
+test('the pages carry the security headers (Hono\'s secureHeaders); the JSON API does not', async ({ app, store }) => {
+  const expected = {
+    'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'cache-control': 'no-store',
+  };
+  const signInApp = createApp({ store, emit: async () => {}, stepTimeoutSeconds: 60, token: TOKEN });
+  for (const [target, path] of [[app, '/'], [app, '/ui/new'], [app, '/ui/runs/nope'], [signInApp, '/']] as const) {
+    const { res } = await page(target, path);
+    for (const [name, value] of Object.entries(expected)) assert.is(res.headers.get(name), value, `${path} ${name}`);
+    assert.is(res.headers.get('strict-transport-security'), null, 'HTTPS is the ingress\'s business');
+  }
+  const api = await app.request('/runs');
+  assert.is(api.status, 200);
+  assert.is(api.headers.get('content-security-policy'), null);
+});
+
 test('the runs list: status, pipeline, params, age, duration, what runs now, why a run failed; counts; filter', async ({ app, ledger }) => {
   await ledger.create(run('ok-1'));
   await ledger.create(failed('bad-1', 'dataset securities has no rows recorded by 2000-01-01'));
@@ -143,7 +164,7 @@ test('the runs list: status, pipeline, params, age, duration, what runs now, why
 
 test('the list shows the newest `limit` runs and says how many there are', async ({ store, ledger }) => {
   const { app } = functionApp('runs');
-  mountDashboard(app, { ledger, store, submit: async () => { throw new Error('not here'); }, now: () => NOW }, { limit: 2 });
+  app.route('/', createDashboard({ ledger, store, submit: async () => { throw new Error('not here'); }, now: () => NOW }, { limit: 2 }));
   for (const [i, id] of ['a', 'b', 'c'].entries()) await ledger.create(run(id, { createdAt: `2026-03-01T11:0${i}:00.000Z` }));
   const { html } = await page(app, '/');
   assert.equal(dataOf(html, 'data-run'), ['c', 'b']);
@@ -155,7 +176,7 @@ test('the workers panel: each service with its tier, ready, busy, restarts, OOM 
   assert.match(html, /<tr data-service="pit-join-t1"><td class="mono" title="function pit-join">pit-join-t1<\/td><td class="nowrap">t1 · 2 GiB<\/td><td class="num">2<\/td><td class="num">1<\/td><td class="num">3<\/td><td class="num">1<\/td><\/tr>/);
 
   const { app } = functionApp('runs');
-  mountDashboard(app, { ledger: ctx.ledger, store: ctx.store, submit: async () => { throw new Error('not here'); }, workers: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:9'); } });
+  app.route('/', createDashboard({ ledger: ctx.ledger, store: ctx.store, submit: async () => { throw new Error('not here'); }, workers: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:9'); } }));
   const broken = await page(app, '/');
   assert.is(broken.res.status, 200);
   assert.match(broken.html, 'Workers unavailable: <span class="reason">connect ECONNREFUSED 127.0.0.1:9</span>');

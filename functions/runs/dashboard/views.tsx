@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
-import type { WorkerStatus } from '../../eventing/catalog.ts';
-import type { ErrorDetail } from '../../shared/errors.ts';
-import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from '../../orchestration/run.ts';
+import type { WorkerStatus } from '../../../eventing/catalog.ts';
+import type { ErrorDetail } from '../../../shared/errors.ts';
+import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from '../../../orchestration/index.ts';
 
 /**
  * The dashboard's pages (Hono JSX: every value is escaped when rendered). Each page is whole
