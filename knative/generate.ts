@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { RETRY_SERVICE, STEPS, triggerDefaults, triggerTable, type Delivery, type Trigger } from '../eventing/triggers.ts';
 import { functionSpecs, services, sourceSpecs, type FunctionSpec, type ServiceSpec } from '../functions/specs.ts';
+import { clientEnv, envNames, functionEnv, leftOut, stepTimeoutsValue, type PlatformValues } from '../functions/wiring.ts';
 import { formatBytes, parseBytes } from '../shared/config.ts';
 import { duckdbProcessHeapMiB } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -261,15 +262,14 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
         spec: {
           containerConcurrency: fn.concurrency,
           timeoutSeconds: s.timeoutSeconds,
-          // Only the watchdog talks to the Kubernetes API; no other pod gets a token for it.
-          ...(fn.name === 'watchdog' ? { serviceAccountName: CLUSTER_READER } : { automountServiceAccountToken: false }),
+          // Only a function that reads the Kubernetes API (the watchdog) gets a token for it.
+          ...(fn.kubernetes ? { serviceAccountName: CLUSTER_READER } : { automountServiceAccountToken: false }),
           containers: [
             {
               image: IMAGE_PLACEHOLDER,
               command: ['node', entryOf(fn)],
               ports: [{ name: 'http1', containerPort: 8080 }],
-              env: Object.entries(serviceEnv(svc, s)).map(([name, value]) => ({ name, value })),
-              envFrom: [{ secretRef: { name: s.envSecret, optional: true } }],
+              ...containerEnv(svc, s),
               resources: { requests: { cpu, memory }, limits: { memory } },
               // Knative probes readiness through queue-proxy, aggressively while a pod starts.
               readinessProbe: { httpGet: { path: '/health/readiness' } },
@@ -290,31 +290,49 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
 }
 
 /**
- * A Service's environment (DESIGN §12). `K_SINK` comes from the SinkBinding, `PORT` from
- * Knative; the rest is here. Like the local runner's `serviceEnv`, a few functions get wiring
- * of their own.
+ * Knative's values for the wiring (functions/wiring.ts), which decides what each function
+ * gets: the cluster's store, tiers, deadlines and addresses.
  */
-export function serviceEnv(svc: ServiceSpec, s: ManifestSettings): Record<string, string> {
-  const { fn, tier } = svc;
-  const env: Record<string, string> = {
+export function knativeValues(s: ManifestSettings): PlatformValues<'knative'> {
+  const clusterReader = functionSpecs.find((fn) => fn.kubernetes);
+  return {
     HIPPO_STORE: s.store,
     // Pods are reached on the pod IP (the kubelet's liveness probe), not only through queue-proxy.
     HIPPO_HOST: '0.0.0.0',
+    // Knative Serving sets PORT in a Service's pods; a ContainerSource's Deployment does not.
+    PORT: (svc) => (sourceSpecs.includes(svc.fn) ? '8080' : undefined),
     HIPPO_TIERS: s.tiers.map((t) => t.memory).join(','),
-    HIPPO_MEMORY_LIMIT: formatBytes(memoryOf(svc, s)),
-    NODE_OPTIONS: `--max-old-space-size=${heapMiB(svc, s)}`,
+    HIPPO_MEMORY_LIMIT: (svc) => formatBytes(memoryOf(svc, s)),
+    NODE_OPTIONS: (svc) => `--max-old-space-size=${heapMiB(svc, s)}`,
+    HIPPO_STEP_TIMEOUT: String(s.stepTimeoutSeconds),
+    HIPPO_STEP_TIMEOUTS: stepTimeoutsValue(s.stepTimeouts),
+    // The workers as the function that reads the Kubernetes API sees them (GET /workers); it asks the API itself.
+    HIPPO_WORKERS_URL: (svc) =>
+      clusterReader && !svc.fn.kubernetes ? `http://${clusterReader.name}.${s.namespace}.svc.cluster.local/workers` : undefined,
+    HIPPO_BACKUP_STORE: s.backupStore,
+    PUBSUB_PROJECT_ID: s.pubsub.projectId,
+    HIPPO_PUBSUB_SUBSCRIPTION: s.pubsub.subscription,
+    HIPPO_PUBSUB_DEAD_LETTER_TOPIC: s.pubsub.deadLetterTopic,
   };
-  if (tier !== undefined) env.HIPPO_TIER = String(tier);
-  if (fn.tiered || fn.name === 'runs' || fn.name === 'watchdog') {
-    env.HIPPO_STEP_TIMEOUT = String(s.stepTimeoutSeconds);
-    const exceptions = Object.entries(s.stepTimeouts).map(([step, seconds]) => `${step}=${seconds}`);
-    if (exceptions.length) env.HIPPO_STEP_TIMEOUTS = exceptions.join(',');
-  }
-  // `runs` shows the workers the watchdog sees in the cluster (GET /workers).
-  if (fn.name === 'runs') env.HIPPO_WORKERS_URL = `http://watchdog.${s.namespace}.svc.cluster.local/workers`;
-  if (fn.name === 'watchdog') env.POD_NAMESPACE = s.namespace;
-  if (fn.name === 'backup') env.HIPPO_BACKUP_STORE = s.backupStore;
-  return env;
+}
+
+/**
+ * A Service's (or event source's) environment (DESIGN §12), from the wiring. `K_SINK` comes
+ * from the SinkBinding or the ContainerSource, `PORT` in a Service from Knative.
+ */
+export function serviceEnv(svc: ServiceSpec, s: ManifestSettings): Record<string, string> {
+  const env = functionEnv(svc, 'knative', knativeValues(s));
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/**
+ * A container's `env`, and the env Secret for a function that reads what is kept there: its
+ * clients' credentials (the store's, Pub/Sub's) or a variable the Secret gives (HIPPO_TOKEN).
+ */
+function containerEnv(svc: ServiceSpec, s: ManifestSettings): Record<string, unknown> {
+  const env = Object.entries(serviceEnv(svc, s)).map(([name, value]) => ({ name, value }));
+  const readsSecret = clientEnv(svc.fn).length > 0 || envNames(svc.fn).some((name) => leftOut('knative', name) === 'secret');
+  return { env, ...(readsSecret ? { envFrom: [{ secretRef: { name: s.envSecret, optional: true } }] } : {}) };
 }
 
 function trigger(t: Trigger, s: ManifestSettings): K8sObject {
@@ -407,8 +425,7 @@ function containerSource(fn: FunctionSpec, s: ManifestSettings): K8sObject {
               image: IMAGE_PLACEHOLDER,
               command: ['node', entryOf(fn)],
               ports: [{ name: 'http', containerPort: 8080 }],
-              env: Object.entries(sourceEnv(svc, s)).map(([name, value]) => ({ name, value })),
-              envFrom: [{ secretRef: { name: s.envSecret, optional: true } }],
+              ...containerEnv(svc, s),
               resources: { requests: { cpu: fn.cpu ?? '100m', memory }, limits: { memory } },
               readinessProbe: { httpGet: { path: '/health/readiness', port: 8080 } },
               livenessProbe: { httpGet: { path: '/health/liveness', port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
@@ -425,22 +442,6 @@ function containerSource(fn: FunctionSpec, s: ManifestSettings): K8sObject {
       sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: s.broker.name } },
     },
   };
-}
-
-/** An event source's environment (DESIGN §12); `K_SINK` comes from the ContainerSource. */
-export function sourceEnv(svc: ServiceSpec, s: ManifestSettings): Record<string, string> {
-  const env: Record<string, string> = {
-    HIPPO_STORE: s.store,
-    HIPPO_HOST: '0.0.0.0',
-    PORT: '8080',
-    NODE_OPTIONS: `--max-old-space-size=${heapMiB(svc, s)}`,
-  };
-  if (svc.fn.name === 'pubsub-bridge') {
-    env.PUBSUB_PROJECT_ID = s.pubsub.projectId;
-    env.HIPPO_PUBSUB_SUBSCRIPTION = s.pubsub.subscription;
-    if (s.pubsub.deadLetterTopic) env.HIPPO_PUBSUB_DEAD_LETTER_TOPIC = s.pubsub.deadLetterTopic;
-  }
-  return env;
 }
 
 function kustomization(s: ManifestSettings, resources: string[]): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { EventTypes } from '../eventing/catalog.ts';
 import { RETRY_SERVICE, STEPS, stepService } from '../eventing/triggers.ts';
 import { functionSpecs, services, sourceSpecs } from '../functions/specs.ts';
+import { envNames } from '../functions/wiring.ts';
 import { loadConfig, parseBytes } from '../shared/config.ts';
 import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -376,8 +377,10 @@ invariants('the delivery timeout covers the step deadline and stays within timeo
   assert.is(settings.maxRevisionTimeoutSeconds <= 600 || /max-revision-timeout-seconds/.test(readme), true);
 });
 
-invariants('the step deadline is the same for runs, the watchdog and the steps', () => {
-  const envs = services(settings.tiers.length).filter((s) => s.fn.tiered || s.name === 'runs' || s.name === 'watchdog').map((s) => serviceView(s.name).env);
+invariants('the step deadline is the same for the functions that hold steps to it (runs, the watchdog)', () => {
+  const holders = services(settings.tiers.length).filter((s) => envNames(s.fn).includes('HIPPO_STEP_TIMEOUT'));
+  assert.equal(holders.map((s) => s.name), ['runs', 'watchdog']);
+  const envs = holders.map((s) => serviceView(s.name).env);
   for (const env of envs) {
     assert.is(env.HIPPO_STEP_TIMEOUT, String(settings.stepTimeoutSeconds));
     assert.is(env.HIPPO_STEP_TIMEOUTS, envs[0]!.HIPPO_STEP_TIMEOUTS);

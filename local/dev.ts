@@ -14,7 +14,8 @@ import { KafkaBus } from '../eventing/kafka-bus.ts';
 import type { Bus } from '../eventing/bus.ts';
 import { malformedReason } from '../eventing/catalog.ts';
 import { triggerTable } from '../eventing/triggers.ts';
-import { services } from '../functions/specs.ts';
+import { services, type ServiceSpec } from '../functions/specs.ts';
+import { clientEnv, functionEnv, stepTimeoutsValue, type PlatformValues } from '../functions/wiring.ts';
 import { CloudEvent } from 'cloudevents';
 import { binaryMessage } from '../shared/cloudevents.ts';
 import { ProcessRunner } from './runner.ts';
@@ -25,9 +26,6 @@ import { startSources } from './sources.ts';
  * process; every function runs as its own child process under the ProcessRunner, exactly
  * the code a Knative Service runs. `runs` listens on `port` (8080); the broker on `brokerPort`.
  */
-/** The environment an S3 client reads (DESIGN §12), passed to every function process. */
-const S3_ENV = ['S3_ENDPOINT', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
-
 /** Instances per Service at most, locally: one more than the cores, so a stuck one never stops the work. */
 const LOCAL_MAX_SCALE = availableParallelism() + 1;
 
@@ -64,31 +62,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const brokerUrl = `http://127.0.0.1:${brokerPort}`;
   const runsUrl = `http://127.0.0.1:${options.port}`;
 
+  const env = localEnv(localValues({ config, storeUrl: options.store.url, brokerUrl, port: options.port }));
+
   const runner = new ProcessRunner({
     services: services(config.HIPPO_TIERS.length),
     root: options.root,
     idleMs: options.idleMs,
     built: options.built,
     log,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      HIPPO_STORE: options.store.url,
-      // An S3 store: every function reaches it the way this process does.
-      ...Object.fromEntries(S3_ENV.map((k) => [k, process.env[k]])),
-      ...(config.S3_ENDPOINT ? { S3_ENDPOINT: config.S3_ENDPOINT } : {}),
-      HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
-      HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
-      HIPPO_WATCH_DEBOUNCE_SECONDS: String(config.HIPPO_WATCH_DEBOUNCE_SECONDS),
-      HIPPO_BACKUP_STORE: config.HIPPO_BACKUP_STORE,
-      HIPPO_BACKUP_KEEP: String(config.HIPPO_BACKUP_KEEP),
-      HIPPO_STEP_TIMEOUTS: Object.entries(config.HIPPO_STEP_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(','),
-      HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
-      HIPPO_TOKEN: config.HIPPO_TOKEN,
-      K_SINK: brokerUrl,
-      HIPPO_CHAOS: config.HIPPO_CHAOS,
-    },
+    serviceEnv: env,
     // Each tier's process gets the tier's memory: DuckDB ~60 % (memory_limit), Node's heap
     // most of the rest — a step that outgrows it dies, as a container over its limit would.
     nodeArgs: (s) =>
@@ -96,12 +78,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Scale out, locally: a one-request-at-a-time step gets a few instances (a hung or slow
     // request does not hold up the rest); a Service that takes many requests at once needs one.
     maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, LOCAL_MAX_SCALE)),
-    serviceEnv: (s): Record<string, string> =>
-      s.name === 'runs'
-        ? { PORT: String(options.port), HIPPO_WORKERS_URL: `${brokerUrl}/workers` }
-        : s.name === 'watchdog'
-          ? { HIPPO_WORKERS_URL: `${brokerUrl}/workers` }
-          : {},
   });
 
   const ingress = createIngress((e) => bus.publish(e));
@@ -120,7 +96,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     await runner.start();
     // Event sources (the Pub/Sub bridge, when HIPPO_PUBSUB_SUBSCRIPTION is set) post to this broker.
-    sources = await startSources({ config, storeUrl: options.store.url, brokerUrl, root: options.root, built: options.built, log });
+    sources = await startSources({ config, env, root: options.root, built: options.built, log });
   } catch (err) {
     await runner.stop();
     server.close();
@@ -151,6 +127,58 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         await runner.stop();
         await closing;
       })()),
+  };
+}
+
+/**
+ * The local platform's values for the wiring (functions/wiring.ts), which decides what each
+ * function gets: this machine's store, broker and ports, and `hippo dev`'s configuration.
+ */
+export function localValues(o: { config: Config; storeUrl: string; brokerUrl: string; port: number }): PlatformValues<'local'> {
+  const { config } = o;
+  return {
+    HIPPO_STORE: o.storeUrl,
+    // An S3 store: every function reaches it the way this process does.
+    S3_ENDPOINT: config.S3_ENDPOINT ?? process.env.S3_ENDPOINT,
+    // The public API (`runs`) on the port asked for; every other instance on a free port of its own.
+    PORT: (svc) => (svc.fn.public ? String(o.port) : '0'),
+    HIPPO_LOG_LEVEL: config.HIPPO_LOG_LEVEL,
+    HIPPO_TIERS: config.HIPPO_TIERS.map(formatBytes).join(','),
+    HIPPO_STEP_TIMEOUT: String(config.HIPPO_STEP_TIMEOUT),
+    HIPPO_STEP_TIMEOUTS: stepTimeoutsValue(config.HIPPO_STEP_TIMEOUTS),
+    HIPPO_WATCH_DEBOUNCE_SECONDS: String(config.HIPPO_WATCH_DEBOUNCE_SECONDS),
+    HIPPO_TOKEN: config.HIPPO_TOKEN,
+    HIPPO_MAX_BODY_BYTES: String(config.HIPPO_MAX_BODY_BYTES),
+    // The runner's own view of its processes: what the watchdog reads from the Kubernetes API in a cluster.
+    HIPPO_WORKERS_URL: `${o.brokerUrl}/workers`,
+    HIPPO_BACKUP_STORE: config.HIPPO_BACKUP_STORE,
+    HIPPO_BACKUP_KEEP: String(config.HIPPO_BACKUP_KEEP),
+    HIPPO_CHAOS: config.HIPPO_CHAOS,
+    K_SINK: o.brokerUrl,
+    PUBSUB_EMULATOR_HOST: config.PUBSUB_EMULATOR_HOST,
+    PUBSUB_PROJECT_ID: config.PUBSUB_PROJECT_ID,
+    HIPPO_PUBSUB_SUBSCRIPTION: config.HIPPO_PUBSUB_SUBSCRIPTION,
+    HIPPO_PUBSUB_DEAD_LETTER_TOPIC: config.HIPPO_PUBSUB_DEAD_LETTER_TOPIC,
+    HIPPO_PUBSUB_MAX_ATTEMPTS: String(config.HIPPO_PUBSUB_MAX_ATTEMPTS),
+    HIPPO_PUBSUB_BACKOFF_SECONDS: String(config.HIPPO_PUBSUB_BACKOFF_SECONDS),
+    HIPPO_PUBSUB_MAX_MESSAGES: String(config.HIPPO_PUBSUB_MAX_MESSAGES),
+  };
+}
+
+/**
+ * A function process's environment under `hippo dev`: what any process needs to run, the
+ * variables its clients read (AWS, Google) as this process has them, and its wiring.
+ */
+export function localEnv(values: PlatformValues<'local'>): (svc: ServiceSpec) => Record<string, string | undefined> {
+  return (svc) => {
+    const clients = clientEnv(svc.fn);
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => clients.some((prefix) => prefix.test(name)))),
+      ...functionEnv(svc, 'local', values),
+    };
   };
 }
 

@@ -16,10 +16,10 @@ export interface RunnerOptions {
   services: ServiceSpec[];
   /** Repository root: entries are relative to it, and `tsx` is resolved from it. */
   root: string;
-  /** Environment of every child (store, log level, tiers…). */
-  env: Record<string, string | undefined>;
-  /** Extra environment per service, and fixed ports (e.g. runs on 8080). */
-  serviceEnv?: (s: ServiceSpec) => Record<string, string>;
+  /** Environment of every child; each instance listens on a free port of its own (`PORT=0`) unless `serviceEnv` names one. */
+  env?: Record<string, string | undefined>;
+  /** Environment per Service (local/dev.ts: the function's wiring, functions/wiring.ts); undefined values are left unset. */
+  serviceEnv?: (s: ServiceSpec) => Record<string, string | undefined>;
   idleMs: number;
   /** Most instances of a Service at once (the autoscaler's `max-scale`, locally). Default 1. */
   maxInstances?: (s: ServiceSpec) => number;
@@ -200,12 +200,7 @@ export class ProcessRunner {
 
   private spawn(svc: Service): Instance {
     const { spec } = svc;
-    const env = {
-      ...this.options.env,
-      PORT: '0',
-      ...(spec.tier !== undefined ? { HIPPO_TIER: String(spec.tier) } : {}),
-      ...this.options.serviceEnv?.(spec),
-    };
+    const env = { ...this.options.env, PORT: '0', ...this.options.serviceEnv?.(spec) };
     const program = this.options.built ? [`dist/${spec.fn.entry.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', spec.fn.entry];
     const child = spawn(process.execPath, [...(this.options.nodeArgs?.(spec) ?? []), ...program], {
       cwd: this.options.root,
