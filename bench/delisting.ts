@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { DUCKDB_MEMORY_SHARE, literalList, quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { quotedString, type DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB_MEMORY_SHARE, literalList, withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
 import { lakeParts, loadDatasets } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
-import { delistingAdjust, type DelistingParams } from '../functions/delisting-adjust/delisting-adjust.ts';
+import { delistingAdjust } from '../functions/delisting-adjust/delisting-adjust.ts';
+import type { DelistingParams } from '../functions/delisting-adjust/params.ts';
 import { writeDemoData } from '../demo/demo-data.ts';
 import { median, timed } from './measure.ts';
 import { startStepProcess } from './step-process.ts';
@@ -125,9 +126,9 @@ export async function benchDelisting(options: { scale: DelistingScale; reps: num
           for (const d of DATASETS) await c.run(`CREATE OR REPLACE TABLE ${d} AS SELECT * FROM read_parquet(${literalList(parts[d]!)})`);
           await c.run('DROP TABLE IF EXISTS panel');
           await delistingAdjust(c, params);
-          await c.run(`COPY (SELECT * FROM panel ORDER BY date, sid) TO ${quoteLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`);
+          await c.run(`COPY (SELECT * FROM panel ORDER BY date, sid) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION zstd)`);
         });
-        const [written] = await count(c, `SELECT count(*) FROM read_parquet(${quoteLiteral(out)})`);
+        const [written] = await count(c, `SELECT count(*) FROM read_parquet(${quotedString(out)})`);
         if (written !== rows) throw new Error(`delisting: bare DuckDB from the files wrote ${written} rows, the step ${rows}`);
         if (rep > 0) fileRuns.push(ms / 1000);
         log(`delisting: bare DuckDB from the files ${rep === 0 ? '(warm-up)' : `run ${rep}`}: ${(ms / 1000).toFixed(2)} s`);
@@ -156,7 +157,7 @@ export async function benchDelisting(options: { scale: DelistingScale; reps: num
  * data exercised the rules: some delisting returns, some of them imputed.
  */
 async function crossCheck(c: DuckDBConnection, hippoPath: string, rows: number): Promise<{ cells: number; delistings: number; imputed: number }> {
-  await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quoteLiteral(hippoPath)})`);
+  await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quotedString(hippoPath)})`);
   const columns = (await c.runAndReadAll('SELECT * FROM panel LIMIT 0')).columnNames();
   const list = columns.map((n) => `"${n}"`).join(', ');
   const [onlyHippo, onlyBare, bareRows, delistings, imputed] = await count(c, `SELECT

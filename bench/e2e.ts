@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../shared/config.ts';
 import { Hippo, type RunView } from '../sdk/index.ts';
 import { startLocalPlatform } from '../local/dev.ts';
-import { demoStore } from '../local/test-helpers.ts';
+import { demoStore } from '../local/demo.ts';
 import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { freePort } from '../scripts/processes.mjs';
 import { ensureBuild } from './cold-start.ts';

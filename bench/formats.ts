@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { quotedString } from '@duckdb/node-api';
+import { withDuckDB } from '../shared/duckdb.ts';
 import { readArrow } from '../shared/arrow-codec.ts';
 import { FileStore } from '../shared/file-store.ts';
 import { pythonWithPyarrow } from '../scripts/python.ts';
@@ -77,14 +78,14 @@ export async function benchFormats(options: { panel: string; sortBy: string[]; r
     const node: Record<keyof typeof paths, number[]> = { arrow_zstd: [], parquet_zstd: [], csv_gzip: [] };
     let columns = 0;
     await withDuckDB({ tempDirectory: join(dir, 'spill') }, async (c) => {
-      await c.run(`COPY (SELECT * FROM read_parquet(${quoteLiteral(paths.parquet_zstd)})) TO ${quoteLiteral(paths.csv_gzip)} (FORMAT csv, HEADER true, COMPRESSION gzip)`);
+      await c.run(`COPY (SELECT * FROM read_parquet(${quotedString(paths.parquet_zstd)})) TO ${quotedString(paths.csv_gzip)} (FORMAT csv, HEADER true, COMPRESSION gzip)`);
       const readers: Record<keyof typeof paths, () => Promise<[number, number]>> = {
         arrow_zstd: async () => {
           const table = readArrow(await readFile(paths.arrow_zstd));
           return [table.numRows, table.numCols];
         },
-        parquet_zstd: () => duckTable(`read_parquet(${quoteLiteral(paths.parquet_zstd)})`),
-        csv_gzip: () => duckTable(`read_csv(${quoteLiteral(paths.csv_gzip)}, header = true)`),
+        parquet_zstd: () => duckTable(`read_parquet(${quotedString(paths.parquet_zstd)})`),
+        csv_gzip: () => duckTable(`read_csv(${quotedString(paths.csv_gzip)}, header = true)`),
       };
       async function duckTable(source: string): Promise<[number, number]> {
         await c.run(`CREATE OR REPLACE TABLE decoded AS SELECT * FROM ${source}`);

@@ -3,8 +3,8 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { DUCKDB_MEMORY_SHARE, quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { quotedString, type DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB_MEMORY_SHARE, withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
 import { loadDatasets } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
@@ -75,7 +75,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
       await generatePitCorrections(c);
       const files = { panel: join(dir, 'panel.parquet'), fundamentals: join(dir, 'fundamentals.parquet'), corrections: join(dir, 'corrections.parquet') };
       for (const [table, path] of [['panel', files.panel], ['fundamentals', files.fundamentals], ['fundamental_corrections', files.corrections]] as const) {
-        await c.run(`COPY ${table} TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+        await c.run(`COPY ${table} TO ${quotedString(path)} (FORMAT parquet, COMPRESSION zstd)`);
       }
       // The vendor's deliveries go in the way a user's do: validated by ingest, into lake parts.
       await ingestFiles(c, 'fundamentals', [{ path: files.fundamentals }], { store, tempDir: dir, recordedAt: RECORDED });
@@ -112,7 +112,7 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
     // Bare DuckDB: the same tables, already in memory, in an instance with the same limit.
     const duckRuns: number[] = [];
     const cells = await withDuckDB({ memoryLimitBytes, tempDirectory: join(dir, 'spill') }, async (c) => {
-      await c.run(`CREATE TABLE panel AS SELECT * FROM read_parquet(${quoteLiteral(join(dir, 'panel.parquet'))})`);
+      await c.run(`CREATE TABLE panel AS SELECT * FROM read_parquet(${quotedString(join(dir, 'panel.parquet'))})`);
       await loadDatasets(c, ['fundamentals'], { store, tempDir: dir, asOf: AS_OF });
       for (let rep = 0; rep <= reps; rep++) {
         await c.run('DROP TABLE IF EXISTS bare');
@@ -123,8 +123,8 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
       const checked = await crossCheck(c, await store.localPath(lastOutput), rows!);
       // The same inputs for the Python baselines: the panel, and the fundamentals as of AS_OF.
       await mkdir(join(dir, 'baseline'));
-      await c.run(`COPY panel TO ${quoteLiteral(join(dir, 'baseline', 'panel.parquet'))} (FORMAT parquet)`);
-      await c.run(`COPY (SELECT sid, field, period_end, value, published_at, recorded_at FROM fundamentals) TO ${quoteLiteral(join(dir, 'baseline', 'fundamentals.parquet'))} (FORMAT parquet)`);
+      await c.run(`COPY panel TO ${quotedString(join(dir, 'baseline', 'panel.parquet'))} (FORMAT parquet)`);
+      await c.run(`COPY (SELECT sid, field, period_end, value, published_at, recorded_at FROM fundamentals) TO ${quotedString(join(dir, 'baseline', 'fundamentals.parquet'))} (FORMAT parquet)`);
       return checked;
     });
 
@@ -141,8 +141,8 @@ export async function benchPit(options: PitOptions): Promise<PitResult> {
       fileBaselines[engine] = out.files_runs_s;
       log(`pit: ${engine} runs: ${out.runs_s.map((x) => x.toFixed(2)).join(', ')} s; file to file: ${out.files_runs_s.map((x) => x.toFixed(2)).join(', ')} s`);
       await withDuckDB({ memoryLimitBytes, tempDirectory: join(dir, 'spill') }, async (c) => {
-        await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quoteLiteral(await store.localPath(lastOutput))})`);
-        await c.run(`CREATE TABLE ${engine} AS SELECT * FROM read_parquet(${quoteLiteral(join(folder, `${engine}.parquet`))})`);
+        await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quotedString(await store.localPath(lastOutput))})`);
+        await c.run(`CREATE TABLE ${engine} AS SELECT * FROM read_parquet(${quotedString(join(folder, `${engine}.parquet`))})`);
         const list = (t: string) => `SELECT CAST(date AS DATE), CAST(sid AS VARCHAR), ${PIT_FIELDS.map((f) => `CAST(${f} AS DOUBLE)`).join(', ')} FROM ${t}`;
         const [onlyHippo, onlyOther] = await count(c, `SELECT (SELECT count(*) FROM (${list('hippo')} EXCEPT ALL ${list(engine)})), (SELECT count(*) FROM (${list(engine)} EXCEPT ALL ${list('hippo')}))`);
         if (onlyHippo || onlyOther || out.rows !== rows) {
@@ -199,7 +199,7 @@ export function bareAsofSql(): string {
 
 /** Every row and cell of Hippo's output equals bare DuckDB's (as multisets); returns the cells compared. */
 async function crossCheck(c: DuckDBConnection, hippoPath: string, rows: number): Promise<number> {
-  await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quoteLiteral(hippoPath)})`);
+  await c.run(`CREATE TABLE hippo AS SELECT * FROM read_parquet(${quotedString(hippoPath)})`);
   const columns = (await c.runAndReadAll('SELECT * FROM hippo LIMIT 0')).columnNames();
   const list = columns.map((n) => `"${n}"`).join(', ');
   const [onlyHippo, onlyBare, bareRows, filled] = await count(c, `SELECT

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FileStore } from '../shared/file-store.ts';
-import { demoStore } from '../local/test-helpers.ts';
+import { demoStore } from '../local/demo.ts';
 
 /** The `hippo` command as a user runs it: a separate process, no server running. */
 const exec = promisify(execFile);

@@ -6,8 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HippoEvent } from '../shared/cloudevents.ts';
 import { ensureKcat } from '../scripts/kcat.mjs';
-import { kafkaBrokers } from '../local/test-helpers.ts';
-import { eventually } from '../local/test-helpers.ts';
+import { kafkaBrokers } from '../local/helpers.test-support.ts';
+import { eventually } from '../local/helpers.test-support.ts';
 import { EventTypes, makeEvent, malformedReason } from './catalog.ts';
 import { KafkaBus, OffsetTracker } from './kafka-bus.ts';
 

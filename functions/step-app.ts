@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { quotedString, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { carriesEvent, eventResponse, readEvent } from '../shared/cloudevents.ts';
-import { quoteLiteral, withConnection, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
+import { withConnection, withDuckDB, type DuckDBOptions } from '../shared/duckdb.ts';
 import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
 import { faultFor, inject, type ChaosRule } from './chaos.ts';
 import type { Logger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { Ledger } from '../orchestration/ledger.ts';
+import { Ledger } from '../orchestration/index.ts';
 import {
   EventTypes,
   makeEvent,
@@ -63,18 +63,13 @@ export type StepLogic<P> = (c: DuckDBConnection, req: TypedStepRequest<P>, ctx: 
 
 export interface StepSpec<P> {
   name: string;
-  /** Validates `params` (throw `ValidationError`); the result is what the logic gets. */
-  parseParams: (params: Record<string, unknown>) => P;
+  /**
+   * The step's params, defined once beside the step (`params.ts`): the pipelines compose the
+   * same schema, so what a pipeline accepts at submit is what the step accepts. Bad params
+   * reaching the step anyway (a hand-made event) are a 422 naming the field.
+   */
+  params: z.ZodType<P>;
   run: StepLogic<P>;
-}
-
-/** `parseParams` for a step whose params have a zod schema: bad params are a 422 naming the field. */
-export function paramsParser<T>(step: string, schema: z.ZodType<T>): (params: Record<string, unknown>) => T {
-  return (params) => {
-    const r = schema.safeParse(params);
-    if (!r.success) throw zodToValidation(r.error, `invalid ${step} params`, 422, 'params');
-    return r.data;
-  };
 }
 
 /**
@@ -97,7 +92,9 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
       });
     }
     const req = parseData(event, stepRequestedSchema);
-    const params = spec.parseParams(req.params);
+    const parsed = spec.params.safeParse(req.params);
+    if (!parsed.success) throw zodToValidation(parsed.error, `invalid ${spec.name} params`, 422, 'params');
+    const params = parsed.data;
     const stale = await ledger.superseded(req);
     if (stale) {
       // Nobody reads this attempt's answer: say so at once and free the instance for live work.
@@ -122,8 +119,8 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
           withConnection: (fn) => withConnection(db, fn),
           writeParquet: async (sql, name, values) => {
             const path = join(tempDir, `${name}.parquet`);
-            await conn.run(`COPY (${sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
-            const rows = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteLiteral(path)})`);
+            await conn.run(`COPY (${sql}) TO ${quotedString(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
+            const rows = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quotedString(path)})`);
             const key = `${req.output}/${name}.parquet`;
             await deps.store.putFile(key, path);
             return { key, rows: Number(rows.getRowsJS()[0]![0]), ...(await hashFile(path)) };

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileStore } from '../shared/file-store.ts';
-import { listBackups, restore } from '../shared/backup.ts';
+import { listBackups } from '../functions/backup/manifest.ts';
+import { restore } from '../functions/backup/restore.ts';
 import { Ledger } from '../orchestration/ledger.ts';
-import { AS_OF, PARAMS, platformWith } from './drills.ts';
-import { demoStore, eventually } from './test-helpers.ts';
+import { AS_OF, PARAMS, platformWith } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
+import { eventually } from './helpers.test-support.ts';
 
 /**
  * Backups on a schedule under `hippo dev` (the local stand-in for the backup function's

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../shared/config.ts';
 import type { FileStore } from '../shared/file-store.ts';
 import { Hippo } from '../sdk/index.ts';
-import { AS_OF, calmSha } from './drills.ts';
+import { AS_OF, calmSha } from './drills.test-support.ts';
 import { freePort, startLocalPlatform } from './dev.ts';
-import { demoStore } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * The functions as the container image runs them: `npm run build` bundles each into

@@ -5,12 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../shared/config.ts';
-import { readArrow } from '../shared/arrow.ts';
+import { readArrow } from '../shared/arrow-codec.ts';
 import type { FileStore } from '../shared/file-store.ts';
 import { pyarrow } from '../scripts/python.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
-import { pidsMatching } from './procs.ts';
-import { demoStore, eventually } from './test-helpers.ts';
+import { pidsMatching } from './procs.test-support.ts';
+import { demoStore } from './demo.ts';
+import { eventually } from './helpers.test-support.ts';
 
 /**
  * The local platform for real: the broker in this process, every function a child process

@@ -2,12 +2,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readArrow } from '../shared/arrow.ts';
-import { withDuckDB, quoteLiteral } from '../shared/duckdb.ts';
+import { quotedString } from '@duckdb/node-api';
+import { readArrow } from '../shared/arrow-codec.ts';
+import { withDuckDB } from '../shared/duckdb.ts';
 import type { FileStore } from '../shared/file-store.ts';
 import { DEMO_FACTS } from '../demo/demo-facts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
-import { demoStore } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * The equity-panel end to end on the demo data, in one process (the same apps, trigger
@@ -35,7 +36,7 @@ async function panel(ctx: Ctx, params: Record<string, unknown>, query: (sql: (q:
   const path = join(ctx.dir, `${run.id}.parquet`);
   await writeFile(path, new Uint8Array(await res.arrayBuffer()));
   await withDuckDB({}, async (c) => {
-    await c.run(`CREATE VIEW panel AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+    await c.run(`CREATE VIEW panel AS SELECT * FROM read_parquet(${quotedString(path)})`);
     await query(async (q) => (await c.runAndReadAll(q)).getRowObjectsJS() as Record<string, unknown>[]);
   });
   return run;

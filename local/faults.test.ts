@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import { FileStore } from '../shared/file-store.ts';
-import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.ts';
-import { demoStore } from './test-helpers.ts';
+import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * Fault drills on the local platform (HIPPO_CHAOS, real processes, memory bus): out of memory

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import { FileStore } from '../shared/file-store.ts';
-import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.ts';
-import { demoStore, kafkaBrokers } from './test-helpers.ts';
+import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
+import { kafkaBrokers } from './helpers.test-support.ts';
 
 /**
  * The fault drills of faults.test.ts with a real Kafka broker carrying every event (each

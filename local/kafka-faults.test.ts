@@ -12,8 +12,9 @@ import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { ensureKcat } from '../scripts/kcat.mjs';
 import { Hippo } from '../sdk/index.ts';
 import { freePort, startLocalPlatform } from './dev.ts';
-import { pidsMatching } from './procs.ts';
-import { demoStore, eventually, kafkaBrokers } from './test-helpers.ts';
+import { pidsMatching } from './procs.test-support.ts';
+import { demoStore } from './demo.ts';
+import { eventually, kafkaBrokers } from './helpers.test-support.ts';
 
 /**
  * At-least-once over Kafka, by force: the whole platform killed with SIGKILL in the middle of

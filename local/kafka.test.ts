@@ -9,7 +9,8 @@ import type { FileStore } from '../shared/file-store.ts';
 import { ensureKcat } from '../scripts/kcat.mjs';
 import { Hippo } from '../sdk/index.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
-import { demoStore, eventually, kafkaBrokers } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
+import { eventually, kafkaBrokers } from './helpers.test-support.ts';
 
 /**
  * The local platform on a real Kafka broker (KAFKA_BROKERS): the same functions and trigger

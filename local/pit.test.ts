@@ -2,11 +2,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { quotedString } from '@duckdb/node-api';
+import { withDuckDB } from '../shared/duckdb.ts';
 import type { FileStore } from '../shared/file-store.ts';
 import { DEMO_FACTS } from '../demo/demo-facts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
-import { demoStore } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * equity-panel with point-in-time fundamentals and macro, end to end on the demo data:
@@ -38,7 +39,7 @@ async function panel(ctx: Ctx, params: Record<string, unknown>, asOf?: string) {
   const path = join(ctx.dir, `${run.id}.parquet`);
   await writeFile(path, new Uint8Array(await res.arrayBuffer()));
   const rows = await withDuckDB({}, async (c) =>
-    (await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d') AS d, * EXCLUDE (date) FROM read_parquet(${quoteLiteral(path)})`)).getRowObjectsJS() as Row[],
+    (await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d') AS d, * EXCLUDE (date) FROM read_parquet(${quotedString(path)})`)).getRowObjectsJS() as Row[],
   );
   const at = (sid: string, date: string) => rows.find((r) => r.sid === sid && r.d === date);
   const meta = (await (await ctx.hippo.runs.request(`/runs/${run.id}`)).json()) as { result: { sha256: string }; id: string };

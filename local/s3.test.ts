@@ -6,7 +6,8 @@ import { loadConfig } from '../shared/config.ts';
 import { S3Store } from '../shared/s3-store.ts';
 import { Hippo } from '../sdk/index.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
-import { demoStore, s3Endpoint } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
+import { s3Endpoint } from './helpers.test-support.ts';
 
 /**
  * Hippo on S3 (moto) end to end: the demo ingested into `s3://…`, the local platform's

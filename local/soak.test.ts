@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import pLimit from 'p-limit';
 import type { FileStore } from '../shared/file-store.ts';
 import { RunFailedError } from '../sdk/index.ts';
-import { AS_OF, calmSha, platformWith } from './drills.ts';
-import { demoStore } from './test-helpers.ts';
+import { AS_OF, calmSha, platformWith } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
 
 /**
  * Load on the local platform (real processes, memory bus): a burst of 200 runs submitted at

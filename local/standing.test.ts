@@ -8,8 +8,9 @@ import { Hippo, type RunView } from '../sdk/index.ts';
 import { randomUUID } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import type { LocalPlatform } from './dev.ts';
-import { platformWith } from './drills.ts';
-import { demoStore, pubsubEmulator } from './test-helpers.ts';
+import { platformWith } from './drills.test-support.ts';
+import { demoStore } from './demo.ts';
+import { pubsubEmulator } from './helpers.test-support.ts';
 
 /**
  * Standing runs end to end on the local platform (real processes): a vendor restatement —

@@ -2,11 +2,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { quoteLiteral, withDuckDB } from '../shared/duckdb.ts';
+import { quotedString } from '@duckdb/node-api';
+import { withDuckDB } from '../shared/duckdb.ts';
 import type { FileStore } from '../shared/file-store.ts';
 import { SAMPLE_CALLS } from '../demo/demo-transcripts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
-import { demoStore } from './test-helpers.ts';
+import { demoStore } from './demo.ts';
 
 /** The `transcripts` pipeline end to end on the demo data: ingest → transcript-split → export. */
 interface Ctx { dir: string; store: FileStore; hippo: Embedded }
@@ -31,7 +32,7 @@ async function turns(ctx: Ctx, params: Record<string, unknown>): Promise<Row[]> 
   const path = join(ctx.dir, `${run.id}.parquet`);
   await writeFile(path, new Uint8Array(await res.arrayBuffer()));
   return withDuckDB({}, async (c) =>
-    (await c.runAndReadAll(`SELECT *, strftime(call_start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS call_utc FROM read_parquet(${quoteLiteral(path)})`)).getRowObjectsJS() as Row[],
+    (await c.runAndReadAll(`SELECT *, strftime(call_start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS call_utc FROM read_parquet(${quotedString(path)})`)).getRowObjectsJS() as Row[],
   );
 }
 

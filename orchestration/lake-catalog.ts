@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { literalList, quoteIdent, withDuckDB } from '../shared/duckdb.ts';
+import { quotedIdentifier } from '@duckdb/node-api';
+import { literalList, withDuckDB } from '../shared/duckdb.ts';
 import { keys, type ObjectStore } from '../shared/object-store.ts';
 import type { LakeCatalog } from './pipelines.ts';
 
@@ -35,7 +36,7 @@ export class StoreLakeCatalog implements LakeCatalog {
       try {
         const paths = await Promise.all(parts.map((k) => this.store.localPath(k, dir)));
         values = await withDuckDB({}, async (c) => {
-          const r = await c.runAndReadAll(`SELECT DISTINCT ${quoteIdent(column)}::VARCHAR FROM read_parquet(${literalList(paths)}) ORDER BY 1`);
+          const r = await c.runAndReadAll(`SELECT DISTINCT ${quotedIdentifier(column)}::VARCHAR FROM read_parquet(${literalList(paths)}) ORDER BY 1`);
           return r.getRowsJS().map((row) => String(row[0]));
         });
       } finally {

@@ -7,7 +7,8 @@ import { pyarrow } from '../scripts/python.ts';
 import { CloudEvent } from 'cloudevents';
 import { loadConfig } from '../shared/config.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from '../local/dev.ts';
-import { demoStore, eventually } from '../local/test-helpers.ts';
+import { demoStore } from '../local/demo.ts';
+import { eventually } from '../local/helpers.test-support.ts';
 import { Hippo, HippoHttpError, ResultIntegrityError, RunFailedError, WaitTimeoutError, remoteRun, runParams } from './index.ts';
 
 /** The SDK against a running local platform (real function processes over HTTP), as a researcher uses it. */

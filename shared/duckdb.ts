@@ -1,4 +1,4 @@
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, quotedString } from '@duckdb/node-api';
 import { InputError, OutOfMemoryError } from './errors.ts';
 
 export interface DuckDBOptions {
@@ -64,17 +64,13 @@ export function classifyDuckDBError(err: unknown): unknown {
   return err;
 }
 
-/** `"my ""odd"" name"`: an identifier safe in SQL text whatever the user typed (STYLE 9). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** `'it''s'`: a string literal, for the few places DuckDB takes no bound parameter (paths in views). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-/** `['a.parquet', 'b.parquet']` as a DuckDB list literal. */
+/**
+ * `['a.parquet', 'b.parquet']` as a DuckDB list literal, each string quoted by DuckDB's own
+ * `quotedString`: for the few places DuckDB takes no bound parameter (file lists in views).
+ * Identifiers and single strings use `quotedIdentifier` and `quotedString` from
+ * `@duckdb/node-api` directly (STYLE 9).
+ * @example c.run(`SELECT * FROM read_parquet(${literalList(paths)})`)
+ */
 export function literalList(values: readonly string[]): string {
-  return `[${values.map(quoteLiteral).join(', ')}]`;
+  return `[${values.map(quotedString).join(', ')}]`;
 }

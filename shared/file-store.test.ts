@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PreconditionFailedError } from './errors.ts';
 import { FileStore } from './file-store.ts';
-import { objectStoreContract } from './object-store.contract.ts';
+import { objectStoreContract } from './object-store.contract.test-support.ts';
 
 objectStoreContract('file store', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hippo-fs-'));

@@ -1,6 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { datasets, duckdbType, type DatasetSpec } from './datasets.ts';
-import { literalList, quoteIdent } from './duckdb.ts';
+import { literalList } from './duckdb.ts';
 import { InputError } from './errors.ts';
 import { keys, parseCompactInstant, type ObjectStore } from './object-store.ts';
 
@@ -77,8 +77,8 @@ export async function loadDatasets(
     if (deferred.length) {
       const source = paths.length
         ? `SELECT * FROM read_parquet(${literalList(paths)}, union_by_name = true, filename = true, file_row_number = true)`
-        : `SELECT ${deferred.map((d) => `NULL::${duckdbType[spec.columns.find((col) => col.name === d)!.type]} AS ${quoteIdent(d)}`).join(', ')}, NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number WHERE false`;
-      await c.run(`CREATE OR REPLACE VIEW ${quoteIdent(`${name}__parts`)} AS ${source}`);
+        : `SELECT ${deferred.map((d) => `NULL::${duckdbType[spec.columns.find((col) => col.name === d)!.type]} AS ${quotedIdentifier(d)}`).join(', ')}, NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number WHERE false`;
+      await c.run(`CREATE OR REPLACE VIEW ${quotedIdentifier(`${name}__parts`)} AS ${source}`);
     }
     lineage[name] = parts;
   }
@@ -133,9 +133,9 @@ function latestPartSql(spec: DatasetSpec, paths: string[], rangeColumn?: string,
   const { typed, select, names, where } = partsColumns(spec, rangeColumn, deferred);
   const rows = `SELECT ${select.join(', ')}, recorded_at, file_index AS __part
      FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE ${where}`;
-  if (paths.length === 1) return `CREATE OR REPLACE TABLE ${quoteIdent(spec.name)} AS SELECT ${names.join(', ')} FROM (${rows})`;
-  const key = spec.key.map(quoteIdent);
-  return `CREATE OR REPLACE TABLE ${quoteIdent(spec.name)} AS
+  if (paths.length === 1) return `CREATE OR REPLACE TABLE ${quotedIdentifier(spec.name)} AS SELECT ${names.join(', ')} FROM (${rows})`;
+  const key = spec.key.map(quotedIdentifier);
+  return `CREATE OR REPLACE TABLE ${quotedIdentifier(spec.name)} AS
     SELECT ${names.map((n) => `r.${n}`).join(', ')}
     FROM (${rows}) r
     ANTI JOIN (
@@ -153,28 +153,28 @@ function latestPartSql(spec: DatasetSpec, paths: string[], rangeColumn?: string,
  */
 function partsColumns(spec: DatasetSpec, rangeColumn: string | undefined, deferred: readonly string[]) {
   const columns = spec.columns.filter((col) => !deferred.includes(col.name));
-  const typed = (name: string) => `${quoteIdent(name)}::${duckdbType[spec.columns.find((col) => col.name === name)!.type]} AS ${quoteIdent(name)}`;
+  const typed = (name: string) => `${quotedIdentifier(name)}::${duckdbType[spec.columns.find((col) => col.name === name)!.type]} AS ${quotedIdentifier(name)}`;
   const location = deferred.length ? ['__file', '__row'] : [];
   return {
     columns,
     location,
     typed,
     select: [...columns.map((col) => typed(col.name)), ...(location.length ? ['filename AS __file', 'file_row_number AS __row'] : [])],
-    names: [...columns.map((col) => quoteIdent(col.name)), ...location, 'recorded_at'],
-    where: `recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quoteIdent(rangeColumn)} BETWEEN $2 AND $3` : ''}`,
+    names: [...columns.map((col) => quotedIdentifier(col.name)), ...location, 'recorded_at'],
+    where: `recorded_at <= $1::TIMESTAMPTZ${rangeColumn ? ` AND ${quotedIdentifier(rangeColumn)} BETWEEN $2 AND $3` : ''}`,
   };
 }
 
 function tableSql(spec: DatasetSpec, paths: string[], rangeColumn?: string, deferred: readonly string[] = []): string {
-  const table = quoteIdent(spec.name);
+  const table = quotedIdentifier(spec.name);
   const { columns, location, select, names, where } = partsColumns(spec, rangeColumn, deferred);
   if (paths.length === 0) {
     // Keep every parameter referenced so the caller binds the same values either way.
     return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names.join(', ')} FROM (SELECT ${columns
-      .map((col) => `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`)
+      .map((col) => `NULL::${duckdbType[col.type]} AS ${quotedIdentifier(col.name)}`)
       .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${rangeColumn ? ', $2 AS _from, $3 AS _to' : ''}) WHERE false`;
   }
-  const key = spec.key.map(quoteIdent).join(', ');
+  const key = spec.key.map(quotedIdentifier).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
     SELECT ${select.join(', ')}, recorded_at
     -- Equal recorded_at (two ingests in one instant): the later part (ULID keys sort by time) wins, deterministically.

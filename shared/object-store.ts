@@ -1,7 +1,7 @@
 /**
  * The object store every function reads and writes (DESIGN §4). The file backend
  * (file-store.ts) and the S3 backend (s3-store.ts) implement the same interface, and pass the
- * same contract tests (object-store.contract.ts); nothing above it knows which it has.
+ * same contract tests (object-store.contract.test-support.ts); nothing above it knows which it has.
  *
  * Writes are atomic (a reader sees the old object or the new one, never half of one).
  * `put` with `ifMatch`/`ifNoneMatch` is a compare-and-swap: it fails with

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { s3Endpoint } from '../local/test-helpers.ts';
+import { s3Endpoint } from '../local/helpers.test-support.ts';
 import { ConfigError, HippoError, PreconditionFailedError } from './errors.ts';
-import { objectStoreContract, rejectsWith } from './object-store.contract.ts';
+import { objectStoreContract, rejectsWith } from './object-store.contract.test-support.ts';
 import { S3Store, type S3StoreOptions } from './s3-store.ts';
 import { openStore } from './store.ts';
 

@@ -1,4 +1,6 @@
-import { backup, listBackups, restore } from '../../shared/backup.ts';
+import { backup } from '../../functions/backup/backup.ts';
+import { listBackups } from '../../functions/backup/manifest.ts';
+import { restore } from '../../functions/backup/restore.ts';
 import type { Config } from '../../shared/config.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';

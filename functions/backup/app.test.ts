@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { CloudEvent } from 'cloudevents';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { listBackups, restore, type BackupSummary } from '../../shared/backup.ts';
 import { binaryMessage } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
 import { createApp } from './app.ts';
+import { listBackups, type BackupSummary } from './manifest.ts';
+import { restore } from './restore.ts';
 
 interface Ctx { dir: string; store: FileStore; backups: FileStore }
 const test = suite<Ctx>('backup function');

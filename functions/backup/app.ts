@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
-import { backup, listBackups } from '../../shared/backup.ts';
+import { backup } from './backup.ts';
+import { listBackups } from './manifest.ts';
 import { readEvent } from '../../shared/cloudevents.ts';
 import { functionApp } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -21,7 +22,7 @@ export interface BackupDeps {
 /**
  * `backup` (DESIGN §11): woken by a tick — a PingSource in a cluster, a timer under the
  * local runner, any CloudEvent — it backs the ledger, the results and the lake of the store
- * up into the backup store (shared/backup.ts), then keeps the newest `keep` backups. The
+ * up into the backup store (backup.ts), then keeps the newest `keep` backups. The
  * answer is the backup's summary; a tick while another backup holds the lease is a 409
  * `backup_in_progress`. `GET /backups` lists the complete backups.
  */

@@ -1,23 +1,17 @@
 import { join } from 'node:path';
 import type { Hono } from 'hono';
-import { z } from 'zod';
-import { writeArrowStream } from '../../shared/arrow.ts';
-import { literalList, quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
-import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
+import { quotedIdentifier, quotedString } from '@duckdb/node-api';
+import { ARROW_STREAM_CONTENT_TYPE } from '../../shared/content-types.ts';
+import { literalList } from '../../shared/duckdb.ts';
+import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { writeArrowStream } from './arrow-stream.ts';
+import { exportParams, type ExportParams } from './params.ts';
 
 /**
  * `export`: the last step of every pipeline. Turns the previous step's Parquet into the
  * result of DESIGN §8 — `results/<id>.arrow` (Arrow IPC stream, ZSTD body compression),
  * a Parquet (zstd) copy the API serves for `?format=parquet|csv`, and `results/<id>.json`.
  */
-const paramsSchema = z.object({
-  pipeline: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  sortBy: z.array(z.string()).min(1),
-  lineage: z.record(z.string(), z.array(z.string())).default({}),
-});
-export type ExportParams = z.infer<typeof paramsSchema>;
-
 export interface ResultMeta {
   runId: string;
   pipeline: string;
@@ -32,25 +26,23 @@ export interface ResultMeta {
   createdAt: string;
 }
 
-export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
-
 export const exportStep: StepSpec<ExportParams> = {
   name: 'export',
-  parseParams: paramsParser('export', paramsSchema),
+  params: exportParams,
   async run(c, req, ctx) {
     const inputs = await Promise.all(Object.values(req.inputs).map((k) => ctx.inputPath(k)));
-    const order = req.params.sortBy.map(quoteIdent).join(', ');
+    const order = req.params.sortBy.map(quotedIdentifier).join(', ');
     const source = `SELECT * FROM read_parquet(${literalList(inputs)}) ORDER BY ${order}`;
     await c.run(`CREATE TEMP TABLE result AS ${source}`);
 
     const arrowPath = join(ctx.tempDir, 'result.arrow');
     const arrow = await writeArrowStream(c, 'SELECT * FROM result', arrowPath);
     const parquetPath = join(ctx.tempDir, 'result.parquet');
-    await c.run(`COPY result TO ${quoteLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`);
+    await c.run(`COPY result TO ${quotedString(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`);
 
     const arrowKey = `${req.output}.arrow`;
     await ctx.store.putFile(`${req.output}.parquet`, parquetPath);
-    await ctx.store.putFile(arrowKey, arrowPath, { contentType: ARROW_STREAM });
+    await ctx.store.putFile(arrowKey, arrowPath, { contentType: ARROW_STREAM_CONTENT_TYPE });
     const meta: ResultMeta = {
       runId: req.runId,
       pipeline: req.params.pipeline,
@@ -61,7 +53,7 @@ export const exportStep: StepSpec<ExportParams> = {
       sha256: arrow.sha256,
       schema: arrow.schema,
       lineage: req.params.lineage,
-      contentType: ARROW_STREAM,
+      contentType: ARROW_STREAM_CONTENT_TYPE,
       createdAt: new Date().toISOString(),
     };
     // The metadata goes last: its presence means the result is complete.

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, quotedString, type DuckDBConnection } from '@duckdb/node-api';
 import { ulid } from 'ulid';
 import { parseBytes } from '../../shared/config.ts';
 import { datasetSpec, duckdbType, type ColumnSpec, type DatasetSpec } from '../../shared/datasets.ts';
-import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
 import { InputError, PreconditionFailedError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
 import { hashFile } from '../../shared/hash.ts';
 import { compactInstant, keys, type ObjectStore } from '../../shared/object-store.ts';
@@ -115,8 +114,8 @@ export async function ingestFiles(c: DuckDBConnection, dataset: string, files: I
     const table = `staged_${i}`;
     const rows = counts[i]!;
     const path = join(options.tempDir, `${table}.parquet`);
-    const order = spec.key.map(quoteIdent).join(', ');
-    await c.run(`COPY (SELECT * FROM ${table} ORDER BY ${order}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    const order = spec.key.map(quotedIdentifier).join(', ');
+    await c.run(`COPY (SELECT * FROM ${table} ORDER BY ${order}) TO ${quotedString(path)} (FORMAT parquet, COMPRESSION zstd)`);
     const min = await c.runAndReadAll(`SELECT strftime(min(recorded_at) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') FROM ${table}`);
     staged.push({ file: name, path, rows, minRecordedAt: String(min.getRowsJS()[0]![0]) });
     await c.run(`DROP TABLE ${table}`);
@@ -151,12 +150,12 @@ export async function ingestFiles(c: DuckDBConnection, dataset: string, files: I
 async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFile, name: string, table: string, options: IngestOptions): Promise<number> {
   const format = formatOf(file);
   const raw = `raw_${table}`;
-  const path = quoteLiteral(file.path);
+  const path = quotedString(file.path);
   let reader: string;
   if (format === 'csv') {
     // The header is read here, not sniffed: DuckDB's dialect sniffer can misjudge small files.
     const header = await csvHeader(file.path, name);
-    const columns = header.map((h) => `${quoteLiteral(h)}: 'VARCHAR'`).join(', ');
+    const columns = header.map((h) => `${quotedString(h)}: 'VARCHAR'`).join(', ');
     reader = `read_csv(${path}, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns}})`;
   } else if (format === 'parquet') {
     reader = `read_parquet(${path})`;
@@ -177,7 +176,7 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
       throw await jsonlError(err as Error, file.path, name);
     }
     checkColumns(spec, present, name);
-    reader = `(SELECT ${present.map((k) => `json ->> ${quoteLiteral(`$."${k.replace(/"/g, '\\"')}"`)} AS ${quoteIdent(k)}`).join(', ')} FROM ${objects})`;
+    reader = `(SELECT ${present.map((k) => `json ->> ${quotedString(`$."${k.replace(/"/g, '\\"')}"`)} AS ${quotedIdentifier(k)}`).join(', ')} FROM ${objects})`;
   }
   try {
     // CREATE TABLE keeps file order, so rowid + 1 is the data row number (row 1 = first row after the header).
@@ -200,10 +199,10 @@ async function stageFile(c: DuckDBConnection, spec: DatasetSpec, file: IngestFil
 
     const select = spec.columns.map((col) =>
       present.includes(col.name)
-        ? `${typedExpr(quoteIdent(col.name), col)} AS ${quoteIdent(col.name)}`
-        : `NULL::${duckdbType[col.type]} AS ${quoteIdent(col.name)}`,
+        ? `${typedExpr(quotedIdentifier(col.name), col)} AS ${quotedIdentifier(col.name)}`
+        : `NULL::${duckdbType[col.type]} AS ${quotedIdentifier(col.name)}`,
     );
-    const recorded = hasRecordedAt ? `CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ)` : `${quoteLiteral(options.recordedAt)}::TIMESTAMPTZ`;
+    const recorded = hasRecordedAt ? `CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ)` : `${quotedString(options.recordedAt)}::TIMESTAMPTZ`;
     await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT ${select.join(', ')}, ${recorded} AS recorded_at FROM ${raw} ORDER BY rowid`);
     const dupes = await duplicateKeys(c, table, spec, name);
     if (dupes.length) throw inputError(name, format === 'jsonl' ? await asLines(file.path, dupes) : dupes);
@@ -264,9 +263,9 @@ function typedExpr(v: string, col: ColumnSpec): string {
 
 async function findProblems(c: DuckDBConnection, raw: string, columns: ColumnSpec[], file: string, max: number): Promise<ErrorDetail[]> {
   const checks = columns.map((col) => {
-    const v = `NULLIF(trim(CAST(${quoteIdent(col.name)} AS VARCHAR)), '')`;
+    const v = `NULLIF(trim(CAST(${quotedIdentifier(col.name)} AS VARCHAR)), '')`;
     const missing = col.required ? `${v} IS NULL` : 'false';
-    return `SELECT rowid + 1 AS row, ${quoteLiteral(col.name)} AS col, CAST(${quoteIdent(col.name)} AS VARCHAR) AS value, ${v} IS NULL AS empty
+    return `SELECT rowid + 1 AS row, ${quotedString(col.name)} AS col, CAST(${quotedIdentifier(col.name)} AS VARCHAR) AS value, ${v} IS NULL AS empty
       FROM ${raw} WHERE ${missing} OR (${v} IS NOT NULL AND (${invalidExpr(v, col)}))`;
   });
   const r = await c.runAndReadAll(`SELECT * FROM (${checks.join(' UNION ALL ')}) ORDER BY row, col LIMIT ${max}`);
@@ -282,7 +281,7 @@ async function findProblems(c: DuckDBConnection, raw: string, columns: ColumnSpe
  * vendor meant. Checked on the typed values, so ` S1` and `S1` are the same sid.
  */
 async function duplicateKeys(c: DuckDBConnection, table: string, spec: DatasetSpec, file: string): Promise<ErrorDetail[]> {
-  const key = [...spec.key, 'recorded_at'].map(quoteIdent).join(', ');
+  const key = [...spec.key, 'recorded_at'].map(quotedIdentifier).join(', ');
   const r = await c.runAndReadAll(
     `SELECT list(rowid + 1 ORDER BY rowid) AS rows FROM ${table} GROUP BY ${key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 5`,
   );
@@ -295,7 +294,7 @@ async function duplicateKeys(c: DuckDBConnection, table: string, spec: DatasetSp
 /** The same key with the same `recorded_at` in two files of one ingest: as ambiguous as within one file. */
 async function duplicatesAcrossFiles(c: DuckDBConnection, spec: DatasetSpec, names: string[]): Promise<ErrorDetail[]> {
   if (names.length < 2) return [];
-  const key = [...spec.key, 'recorded_at'].map(quoteIdent).join(', ');
+  const key = [...spec.key, 'recorded_at'].map(quotedIdentifier).join(', ');
   const all = names.map((_, i) => `SELECT ${key}, ${i} AS f, rowid + 1 AS row FROM staged_${i}`).join(' UNION ALL ');
   const r = await c.runAndReadAll(
     `SELECT list(f ORDER BY f, row) AS files, list(row ORDER BY f, row) AS rows FROM (${all}) GROUP BY ${key} HAVING count(DISTINCT f) > 1 LIMIT 5`,

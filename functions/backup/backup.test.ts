@@ -4,19 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Ledger } from '../orchestration/ledger.ts';
-import type { Run } from '../orchestration/run.ts';
-import { runToEnd, startEmbedded } from '../local/embedded.ts';
-import { demoStore, s3Endpoint } from '../local/test-helpers.ts';
-import { backup, BackupCorruptError, listBackups, readManifest, restore } from './backup.ts';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import { FileStore } from './file-store.ts';
-import { keys, type ObjectStore } from './object-store.ts';
-import { rejectsWith } from './object-store.contract.ts';
-import { S3Store } from './s3-store.ts';
+import { Ledger } from '../../orchestration/index.ts';
+import type { Run } from '../../orchestration/index.ts';
+import { runToEnd, startEmbedded } from '../../local/embedded.ts';
+import { demoStore } from '../../local/demo.ts';
+import { s3Endpoint } from '../../local/helpers.test-support.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import { FileStore } from '../../shared/file-store.ts';
+import { keys, type ObjectStore } from '../../shared/object-store.ts';
+import { rejectsWith } from '../../shared/object-store.contract.test-support.ts';
+import { S3Store } from '../../shared/s3-store.ts';
+import { backup } from './backup.ts';
+import { BackupCorruptError, listBackups, readManifest } from './manifest.ts';
+import { restore } from './restore.ts';
 
 /**
- * Backups (shared/backup.ts) of a genuine store — the demo lake ingested as a user does it, a
+ * Backups (backup.ts, restore.ts) of a genuine store — the demo lake ingested as a user does it, a
  * run of the equity-panel made by the real steps, an unfinished run with its active marker —
  * on the file store and on S3 (moto): backup, wipe, restore, and every object comes back
  * byte-identical and the run reads back with its verified result.

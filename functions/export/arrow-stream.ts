@@ -51,10 +51,8 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import { registerZstd } from './arrow-codec.ts';
-import { HippoError, InputError } from './errors.ts';
-
-export { readArrow, registerZstd } from './arrow-codec.ts';
+import { registerZstd } from '../../shared/arrow-codec.ts';
+import { HippoError, InputError } from '../../shared/errors.ts';
 
 export interface ArrowWriteOptions {
   /** Rows per Arrow record batch: DuckDB's 2048-row chunks are gathered up to this many. */

@@ -7,9 +7,10 @@ import { CompressionType, MessageHeader, MessageReader, tableToIPC, type Table }
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decompress } from 'zstd-napi';
-import { readArrow, writeArrowStream } from './arrow.ts';
-import { withDuckDB } from './duckdb.ts';
-import { InputError } from './errors.ts';
+import { readArrow } from '../../shared/arrow-codec.ts';
+import { withDuckDB } from '../../shared/duckdb.ts';
+import { InputError } from '../../shared/errors.ts';
+import { writeArrowStream } from './arrow-stream.ts';
 
 const test = suite<{ dir: string }>('arrow', { dir: '' });
 

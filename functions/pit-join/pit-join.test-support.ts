@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteLiteral } from '../../shared/duckdb.ts';
-import { writePitJoin, type PitParams } from './pit-join.ts';
+import { quotedString, type DuckDBConnection } from '@duckdb/node-api';
+import { writePitJoin } from './pit-join.ts';
+import type { PitParams } from './params.ts';
 
 /**
  * For the tests: the join as the step does it — TABLE `panel` written as the Parquet input
@@ -17,9 +17,9 @@ export async function pitJoinToTable(c: DuckDBConnection, params: PitParams): Pr
   const input = `${name}-panel.parquet`;
   const output = `${name}-joined.parquet`;
   try {
-    await c.run(`COPY panel TO ${quoteLiteral(input)} (FORMAT parquet)`);
-    await writePitJoin(c, input, params, (select, values) => c.run(`COPY (${select}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION zstd)`, values));
-    await c.run(`CREATE TABLE joined AS SELECT * FROM read_parquet(${quoteLiteral(output)})`);
+    await c.run(`COPY panel TO ${quotedString(input)} (FORMAT parquet)`);
+    await writePitJoin(c, input, params, (select, values) => c.run(`COPY (${select}) TO ${quotedString(output)} (FORMAT parquet, COMPRESSION zstd)`, values));
+    await c.run(`CREATE TABLE joined AS SELECT * FROM read_parquet(${quotedString(output)})`);
     return Number((await c.runAndReadAll('SELECT count(*) FROM joined')).getRowsJS()[0]![0]);
   } finally {
     await rm(input, { force: true });

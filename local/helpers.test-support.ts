@@ -1,34 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDuckDB } from '../shared/duckdb.ts';
-import { FileStore } from '../shared/file-store.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
 import { s3Down, s3Up } from '../scripts/s3.mjs';
 import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { pubsubDown, pubsubUp } from '../scripts/pubsub.mjs';
 import { freePort } from '../scripts/processes.mjs';
-import { ingestFiles } from '../functions/ingest/ingest.ts';
-import { writeDemoData, type DemoOptions } from '../demo/demo-data.ts';
 
 /**
- * A fresh store (its own temp folder) holding the demo dataset, ingested the way a user
- * does it. Shared by the end-to-end tests.
+ * For the tests: polling, and the real services (S3, Kafka, Pub/Sub) a test file needs,
+ * started for it alone when `npm test` did not pass one. The demo store they also use is
+ * `demoStore` (local/demo.ts), which the benchmarks use too.
  */
-export async function demoStore<S extends ObjectStore = FileStore>(
-  options: DemoOptions & { recordedAt?: string; store?: S } = {},
-): Promise<{ dir: string; store: S }> {
-  const dir = await mkdtemp(join(tmpdir(), 'hippo-e2e-'));
-  const store = options.store ?? (new FileStore(join(dir, 'store')) as unknown as S);
-  const files = await writeDemoData(join(dir, 'vendor'), options);
-  const recordedAt = options.recordedAt ?? new Date(Date.now() - 1000).toISOString();
-  await withDuckDB({}, async (c) => {
-    for (const [dataset, path] of Object.entries(files) as [string, string | string[]][]) {
-      await ingestFiles(c, dataset, [path].flat().map((p) => ({ path: p })), { store, tempDir: dir, recordedAt });
-    }
-  });
-  return { dir, store };
-}
 
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 20_000, what = 'condition'): Promise<T> {
