@@ -1,16 +1,28 @@
 import { z } from 'zod';
 import { zodToValidation } from '../eventing/catalog.ts';
 import { ValidationError } from '../shared/errors.ts';
+import { columnNames, windowInOrder } from '../shared/params.ts';
+import { delistingAdjustFields, type DelistingParams } from '../functions/delisting-adjust/params.ts';
+import type { ExportParams } from '../functions/export/params.ts';
+import { pitRuleFields, type PitParams } from '../functions/pit-join/params.ts';
+import { transcriptSplitParams, type SplitParams } from '../functions/transcript-split/params.ts';
 
-/**
- * Pipelines (DESIGN §6): each validates its params and plans its steps. A plan is a small
- * DAG: a step names the outputs it reads as `<stepId>.<output>`; the coordinator dispatches
- * a step once every step it needs has succeeded.
- */
-export interface PlannedStep {
+/** Each step's params, as its own schema (`functions/<step>/params.ts`) gives them. */
+interface StepParams {
+  'delisting-adjust': DelistingParams;
+  'pit-join': PitParams;
+  'transcript-split': SplitParams;
+  /** `lineage` is the coordinator's to fill in at dispatch. */
+  export: Omit<ExportParams, 'lineage'>;
+}
+
+/** One step of a plan: the step's name and params typed together, so a plan cannot send a step params it refuses. */
+export type PlannedStep = { [S in keyof StepParams]: PlannedStepOf<S> }[keyof StepParams];
+
+interface PlannedStepOf<S extends keyof StepParams> {
   stepId: string;
-  step: string;
-  params: Record<string, unknown>;
+  step: S;
+  params: StepParams[S];
   /** input name → `<stepId>.<output name>` */
   inputs: Record<string, string>;
   /** Lake datasets the step reads directly (for the planner's memory estimate). */
@@ -27,70 +39,69 @@ export interface LakeCatalog {
   bytes(dataset: string): Promise<number>;
 }
 
-export interface Pipeline {
+/**
+ * A pipeline (DESIGN §6) over its typed params `P`: the schema, composed from the steps' own
+ * schemas, validates a request's params once (a 400 naming the field); `check` and `plan` get
+ * `P`. A plan is a small DAG: a step names the outputs it reads as `<stepId>.<output>`; the
+ * coordinator dispatches a step once every step it needs has succeeded.
+ */
+export interface Pipeline<P extends Record<string, unknown>> {
   name: string;
   describe: string;
-  parseParams(params: Record<string, unknown>): Record<string, unknown>;
+  params: z.ZodType<P>;
   /** Checks that need the lake (names that must exist); throws ValidationError. */
-  check?(params: Record<string, unknown>, lake: LakeCatalog): Promise<void>;
-  plan(params: Record<string, unknown>): PlannedStep[];
+  check?(params: P, lake: LakeCatalog): Promise<void>;
+  plan(params: P): PlannedStep[];
 }
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'is not a real calendar date');
+/** A pipeline as the coordinator and the clients see it, whatever its params' type. */
+export interface RegisteredPipeline {
+  name: string;
+  describe: string;
+  /** Each param's JSON type (`string`, `array`, `boolean`, …), read off the schema: what the CLI converts `--param k=v` to. */
+  paramTypes: Readonly<Record<string, string>>;
+  /** Validates the request's params, checks them against the lake when one is given, and plans the steps. */
+  prepare(params: Record<string, unknown>, lake?: LakeCatalog): Promise<{ params: Record<string, unknown>; steps: PlannedStep[] }>;
+}
 
-const ianaZone = z
-  .string()
-  .default('America/New_York')
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'is not an IANA time zone (e.g. America/New_York)');
+function register<P extends Record<string, unknown>>(p: Pipeline<P>): RegisteredPipeline {
+  return {
+    name: p.name,
+    describe: p.describe,
+    paramTypes: jsonTypes(p.params),
+    async prepare(raw, lake) {
+      const r = p.params.safeParse(raw);
+      if (!r.success) throw zodToValidation(r.error, `invalid ${p.name} params`, 400, 'params');
+      if (p.check && lake) await p.check(r.data, lake);
+      return { params: r.data, steps: p.plan(r.data) };
+    },
+  };
+}
 
-/** Names a requested column may not take: the panel's own columns. */
+/** Names a requested column may not take: the panel's own columns (delisting-adjust's output). */
 const PANEL_COLUMNS = ['date', 'sid', 'ticker', 'exchange', 'close', 'ret', 'delist_ret', 'ret_adj', 'delist_imputed'];
 
-const columnNames = (what: string) =>
-  z
-    .array(z.string().min(1).max(64))
+const panelColumnNames = (what: string) =>
+  columnNames(what)
     .default([])
-    .refine((xs) => new Set(xs).size === xs.length, `${what} must not repeat a name`)
-    .refine((xs) => xs.every((x) => !PANEL_COLUMNS.includes(x) && !x.includes('__')), `${what} may not reuse a panel column name or contain "__"`);
+    .refine((xs) => xs.every((x) => !PANEL_COLUMNS.includes(x)), `${what} may not reuse a panel column name`);
 
+/** equity-panel's params: delisting-adjust's, the point-in-time rule's, and the names to join. */
 const equityPanelParams = z
   .strictObject({
-    start: isoDate,
-    end: isoDate,
-    universe: z.string().min(1).default('all'),
-    delisting: z.enum(['shumway', 'vendor-only']).default('shumway'),
-    fields: columnNames('fields'),
-    macro: columnNames('macro'),
-    cutoff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('16:00'),
-    timezone: ianaZone,
-    maxAge: z.string().regex(/^\d+d$/, 'must be a number of days like 540d').optional(),
-    audit: z.boolean().default(false),
+    ...delistingAdjustFields,
+    fields: panelColumnNames('fields'),
+    macro: panelColumnNames('macro'),
+    ...pitRuleFields,
   })
-  .refine((p) => p.start <= p.end, { message: 'start must not be after end', path: ['start'] })
+  .refine(...windowInOrder)
   .refine((p) => p.fields.every((f) => !p.macro.includes(f)), { message: 'a name cannot be both a field and a macro series', path: ['macro'] });
 
-type EquityPanelParams = z.infer<typeof equityPanelParams>;
-
-export const equityPanel: Pipeline = {
+export const equityPanel: Pipeline<z.output<typeof equityPanelParams>> = {
   name: 'equity-panel',
   describe: 'survivorship-free, delisting-adjusted daily equity panel with point-in-time fundamentals and macro (DESIGN §6.1)',
-  parseParams(params) {
-    const r = equityPanelParams.safeParse(params);
-    if (!r.success) throw zodToValidation(r.error, 'invalid equity-panel params', 400, 'params');
-    return r.data;
-  },
-  async check(params, lake) {
-    const p = params as EquityPanelParams;
+  params: equityPanelParams,
+  async check(p, lake) {
     for (const [param, dataset, column] of [['fields', 'fundamentals', 'field'], ['macro', 'macro', 'series']] as const) {
       if (p[param].length === 0) continue;
       const known = await lake.distinct(dataset, column);
@@ -104,19 +115,18 @@ export const equityPanel: Pipeline = {
       }
     }
   },
-  plan(params): PlannedStep[] {
-    const p = params as EquityPanelParams;
+  plan(p) {
     const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {}, reads: ['securities', 'prices', 'symbols', 'memberships'] }];
-    const pit = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
+    const rule = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
     for (const [kind, names] of [['fundamentals', p.fields], ['macro', p.macro]] as const) {
       if (names.length === 0) continue;
       const prev = steps.at(-1)!.stepId;
-      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...pit }, inputs: { panel: `${prev}.panel` }, reads: [kind] });
+      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...rule }, inputs: { panel: `${prev}.panel` }, reads: [kind] });
     }
     steps.push({
       stepId: 'export',
       step: 'export',
-      params: { pipeline: 'equity-panel', params, sortBy: ['date', 'sid'] },
+      params: { pipeline: 'equity-panel', params: p, sortBy: ['date', 'sid'] },
       inputs: { panel: `${steps.at(-1)!.stepId}.panel` },
       final: true,
     });
@@ -124,43 +134,29 @@ export const equityPanel: Pipeline = {
   },
 };
 
-const transcriptsParams = z
-  .strictObject({
-    start: isoDate,
-    end: isoDate,
-    sids: z.array(z.string().min(1)).min(1).refine((xs) => new Set(xs).size === xs.length, 'sids must not repeat a sid').optional(),
-    timezone: ianaZone,
-  })
-  .refine((p) => p.start <= p.end, { message: 'start must not be after end', path: ['start'] });
-
-type TranscriptsParams = z.infer<typeof transcriptsParams>;
-
-export const transcripts: Pipeline = {
+/** transcripts' params are transcript-split's. */
+export const transcripts: Pipeline<z.output<typeof transcriptSplitParams>> = {
   name: 'transcripts',
   describe: 'earnings-call transcripts as speaker turns: section, speaker, role, title, firm, text (DESIGN §6.2)',
-  parseParams(params) {
-    const r = transcriptsParams.safeParse(params);
-    if (!r.success) throw zodToValidation(r.error, 'invalid transcripts params', 400, 'params');
-    return r.data;
-  },
-  plan(params): PlannedStep[] {
-    const p = params as TranscriptsParams;
-    return [
+  params: transcriptSplitParams,
+  plan(p) {
+    const steps: PlannedStep[] = [
       { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {}, reads: ['transcripts'] },
       {
         stepId: 'export',
         step: 'export',
-        params: { pipeline: 'transcripts', params, sortBy: ['transcript_id', 'turn'] },
+        params: { pipeline: 'transcripts', params: p, sortBy: ['transcript_id', 'turn'] },
         inputs: { turns: 'transcript-split.turns' },
         final: true,
       },
     ];
+    return steps;
   },
 };
 
-export const pipelines: Record<string, Pipeline> = { [equityPanel.name]: equityPanel, [transcripts.name]: transcripts };
+export const pipelines: Record<string, RegisteredPipeline> = Object.fromEntries([register(equityPanel), register(transcripts)].map((p) => [p.name, p]));
 
-export function getPipeline(name: string): Pipeline {
+export function getPipeline(name: string): RegisteredPipeline {
   const p = Object.hasOwn(pipelines, name) ? pipelines[name] : undefined;
   if (!p) {
     throw new ValidationError(`unknown pipeline "${name}" (known: ${Object.keys(pipelines).join(', ')})`, [
@@ -168,4 +164,9 @@ export function getPipeline(name: string): Pipeline {
     ], { code: 'unknown_pipeline' });
   }
   return p;
+}
+
+function jsonTypes(schema: z.ZodType): Record<string, string> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { type?: string }> };
+  return Object.fromEntries(Object.entries(json.properties ?? {}).map(([name, p]) => [name, p.type ?? 'unknown']));
 }

@@ -13,6 +13,3 @@ export function context(): { config: Config; store: ObjectStore; log: Logger } {
   const config = loadConfig();
   return { config, store: openStore(config), log: createLogger({ fn: 'cli' }, { level: config.HIPPO_LOG_LEVEL }) };
 }
-
-/** The list-typed params of the pipelines: `--param fields=eps,revenue` makes a list. */
-export const LIST_PARAMS = new Set(['fields', 'macro', 'sids']);

@@ -6,7 +6,8 @@ import { ValidationError } from '../../shared/errors.ts';
 import { Hippo, type RunView, type ResultFormat } from '../../sdk/client.ts';
 import { RunFailedError } from '../../sdk/errors.ts';
 import { runToEnd, startEmbedded } from '../../local/embedded.ts';
-import { context, LIST_PARAMS } from './context.ts';
+import { context } from './context.ts';
+import { pipelines } from '../../orchestration/pipelines.ts';
 
 interface RunOpts {
   params?: string;
@@ -20,8 +21,14 @@ interface RunOpts {
   watch?: boolean;
 }
 
-/** `--params '{…}'` merged with each `--param k=v`; list params split on commas (DESIGN §9b). */
-export function parseParams(json: string | undefined, pairs: string[]): Record<string, unknown> {
+/**
+ * `--params '{…}'` merged with each `--param k=v` (DESIGN §9b): for the pipeline's list params
+ * the value is split on commas, for its booleans `true`/`false` become booleans — which params
+ * those are is read off the pipeline's schema. An unknown pipeline's values stay strings (the
+ * server names the pipeline it does not know).
+ */
+export function parseParams(json: string | undefined, pairs: string[], pipeline?: string): Record<string, unknown> {
+  const types = (pipeline !== undefined && Object.hasOwn(pipelines, pipeline) ? pipelines[pipeline]!.paramTypes : undefined) ?? {};
   let params: Record<string, unknown> = {};
   if (json) {
     try {
@@ -38,13 +45,19 @@ export function parseParams(json: string | undefined, pairs: string[]): Record<s
     if (i <= 0) throw new ValidationError(`--param "${pair}" must look like key=value`, [{ field: 'param', value: pair, message: 'not key=value' }]);
     const key = pair.slice(0, i);
     const value = pair.slice(i + 1);
-    params[key] = LIST_PARAMS.has(key) ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    params[key] = typed(types[key], value);
   }
   return params;
 }
 
+function typed(type: string | undefined, value: string): unknown {
+  if (type === 'array') return value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
 export async function runCommand(pipelineName: string, opts: RunOpts): Promise<void> {
-  const params = parseParams(opts.params, opts.param);
+  const params = parseParams(opts.params, opts.param, pipelineName);
   if (opts.url) return runRemote(pipelineName, params, opts);
   if (opts.watch) throw new ValidationError('--watch needs a server (--url): a standing run outlives this command', [{ field: 'watch', message: 'needs --url' }]);
 

@@ -1,21 +1,13 @@
 import type { Hono } from 'hono';
-import { z } from 'zod';
 import { loadDatasets } from '../../shared/lake.ts';
-import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
-import { delistingAdjust, type DelistingParams } from './delisting-adjust.ts';
+import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { delistingAdjustParams, type DelistingParams } from './params.ts';
+import { delistingAdjust } from './delisting-adjust.ts';
 
 /** `delisting-adjust`: the survivorship-free, delisting-adjusted panel of DESIGN §7.1. */
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-const paramsSchema = z.object({
-  start: isoDate,
-  end: isoDate,
-  universe: z.string().min(1).default('all'),
-  delisting: z.enum(['shumway', 'vendor-only']).default('shumway'),
-});
-
 export const delistingAdjustStep: StepSpec<DelistingParams> = {
   name: 'delisting-adjust',
-  parseParams: paramsParser('delisting-adjust', paramsSchema),
+  params: delistingAdjustParams,
   async run(c, req, ctx) {
     const lineage = await loadDatasets(c, ['securities', 'prices', 'symbols', 'memberships'], {
       store: ctx.store,

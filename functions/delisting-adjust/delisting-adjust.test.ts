@@ -3,7 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDuckDB } from '../../shared/duckdb.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { PERFORMANCE_CODES, SHUMWAY, delistingAdjust, type DelistingParams } from './delisting-adjust.ts';
+import { PERFORMANCE_CODES, SHUMWAY, delistingAdjust } from './delisting-adjust.ts';
+import type { DelistingParams } from './params.ts';
 
 const test = suite('delisting-adjust');
 

@@ -1,16 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ValidationError } from '../../shared/errors.ts';
-
-export interface DelistingParams {
-  /** First panel date, `YYYY-MM-DD`, inclusive. */
-  start: string;
-  /** Last panel date, `YYYY-MM-DD`, inclusive. */
-  end: string;
-  /** `all`, or an `index_name` from `memberships`. */
-  universe: string;
-  /** `shumway` imputes missing performance-related delisting returns; `vendor-only` never imputes. */
-  delisting: 'shumway' | 'vendor-only';
-}
+import type { DelistingParams } from './params.ts';
 
 /** CRSP delisting codes that Shumway (1997) calls performance-related (DESIGN §7.1). */
 export const PERFORMANCE_CODES: ReadonlySet<number> = new Set([

@@ -1,25 +1,16 @@
 import type { Hono } from 'hono';
-import { z } from 'zod';
 import { loadDatasets } from '../../shared/lake.ts';
-import { createStepApp, paramsParser, type StepDeps, type StepSpec } from '../step-app.ts';
-import { writePitJoin, type PitParams } from './pit-join.ts';
+import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
+import { pitJoinParams, type PitParams } from './params.ts';
+import { writePitJoin } from './pit-join.ts';
 
 /**
  * `pit-join`: adds point-in-time fundamentals or macro values to a panel (DESIGN §7.2) —
  * only what was published by each date's cutoff and recorded by the run's `asOf`.
  */
-const paramsSchema = z.object({
-  kind: z.enum(['fundamentals', 'macro']),
-  names: z.array(z.string().min(1)).min(1),
-  cutoff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('16:00'),
-  timezone: z.string().min(1).default('America/New_York'),
-  maxAge: z.string().regex(/^\d+d$/, 'must be a number of days like 540d').optional(),
-  audit: z.boolean().default(false),
-});
-
 export const pitJoinStep: StepSpec<PitParams> = {
   name: 'pit-join',
-  parseParams: paramsParser('pit-join', paramsSchema),
+  params: pitJoinParams,
   async run(c, req, ctx) {
     const lineage = await loadDatasets(c, [req.params.kind], {
       store: ctx.store,

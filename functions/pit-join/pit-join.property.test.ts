@@ -1,16 +1,15 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, quotedIdentifier, quotedString, type DuckDBConnection } from '@duckdb/node-api';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
-import type { PitParams } from './pit-join.ts';
-import { pitJoinToTable } from './test-support.ts';
-import { availableAt, cutoffAt, referencePitJoin, wallToInstant, type PanelKey, type ReferenceParams, type SourceRow } from './reference.ts';
+import type { PitParams } from './params.ts';
+import { pitJoinToTable } from './pit-join.test-support.ts';
+import { availableAt, cutoffAt, referencePitJoin, wallToInstant, type PanelKey, type ReferenceParams, type SourceRow } from './reference.test-support.ts';
 
 /**
  * Random lakes and panels around DST changes, date-only and timestamped publications near
  * the cutoff, restatements, equal instants written differently, equal published_at with
  * different recorded_at: every output cell of `writePitJoin` (as the step writes it) must equal the brute-force
- * reference (`reference.ts`, no SQL), and every chosen row must have been available by the
+ * reference (`reference.test-support.ts`, no SQL), and every chosen row must have been available by the
  * cutoff. Seeded, so a failure names its case and replays.
  */
 interface Ctx { db: DuckDBInstance; c: DuckDBConnection }
@@ -143,7 +142,7 @@ function makeCase(seed: number): Case {
 
 async function load(c: DuckDBConnection, k: Case): Promise<void> {
   for (const t of ['panel', 'fundamentals', 'macro', 'joined']) await c.run(`DROP TABLE IF EXISTS ${t}`);
-  const lit = (v: string | number | null, type: string) => (v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'string' ? quoteLiteral(v) : v} AS ${type})`);
+  const lit = (v: string | number | null, type: string) => (v === null ? `CAST(NULL AS ${type})` : `CAST(${typeof v === 'string' ? quotedString(v) : v} AS ${type})`);
   const values = (tuples: string[][]) => tuples.map((t) => `(${t.join(', ')})`).join(', ');
   await c.run(`CREATE TABLE panel AS SELECT * FROM (VALUES ${values(k.panel.map((p, i) => [lit(p.date, 'DATE'), lit(p.sid, 'VARCHAR'), lit(i, 'INTEGER')]))}) v(date, sid, seq)`);
   const source = (rows: SourceRow[]) => rows.map((s) => [
@@ -162,9 +161,9 @@ interface Out { date: string | null; sid: string | null; seq: number; cells: { v
 
 async function readOut(c: DuckDBConnection, names: string[], audit: boolean): Promise<Out[]> {
   const cols = names.flatMap((n) => [
-    quoteIdent(n),
-    audit ? `strftime(${quoteIdent(`${n}__period_end`)}, '%Y-%m-%d')` : 'NULL',
-    audit ? `epoch_us(${quoteIdent(`${n}__published_at`)})` : 'NULL',
+    quotedIdentifier(n),
+    audit ? `strftime(${quotedIdentifier(`${n}__period_end`)}, '%Y-%m-%d')` : 'NULL',
+    audit ? `epoch_us(${quotedIdentifier(`${n}__published_at`)})` : 'NULL',
   ]);
   const r = await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d'), sid, seq, ${cols.join(', ')} FROM joined`);
   return r.getRowsJS().map((row) => ({
@@ -227,7 +226,7 @@ test('the reference’s own time-zone arithmetic agrees with ICU around every DS
   const walls = days.flatMap((d) => Array.from({ length: 96 }, (_, i) => `${d} ${pad(Math.floor(i / 4))}:${pad((i % 4) * 15)}:00`));
   for (const tz of [...ZONES, 'Australia/Lord_Howe', 'America/Sao_Paulo']) {
     const r = await ctx.c.runAndReadAll(
-      `SELECT w, epoch_ms(timezone($1, CAST(w AS TIMESTAMP))) FROM unnest([${walls.map(quoteLiteral).join(', ')}]) t(w)`,
+      `SELECT w, epoch_ms(timezone($1, CAST(w AS TIMESTAMP))) FROM unnest([${walls.map(quotedString).join(', ')}]) t(w)`,
       [tz],
     );
     for (const [wall, ms] of r.getRowsJS()) {

@@ -1,10 +1,11 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, quotedString, type DuckDBConnection } from '@duckdb/node-api';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { quoteIdent, quoteLiteral, withDuckDB } from '../../shared/duckdb.ts';
+import { withDuckDB } from '../../shared/duckdb.ts';
 import { HippoError, ValidationError } from '../../shared/errors.ts';
-import { PIT_DEFAULTS, parseMaxAgeDays, type PitParams } from './pit-join.ts';
-import { pitJoinToTable } from './test-support.ts';
+import { parseMaxAgeDays } from './pit-join.ts';
+import { PIT_DEFAULTS, type PitParams } from './params.ts';
+import { pitJoinToTable } from './pit-join.test-support.ts';
 
 const test = suite('pit-join');
 
@@ -20,14 +21,14 @@ const RECORDED = '2024-01-01T00:00:00Z';
 
 function literal(v: Cell, type: string): string {
   if (v === null) return `CAST(NULL AS ${type})`;
-  return `CAST(${typeof v === 'string' ? quoteLiteral(v) : String(v)} AS ${type})`;
+  return `CAST(${typeof v === 'string' ? quotedString(v) : String(v)} AS ${type})`;
 }
 
 async function table(c: DuckDBConnection, name: string, columns: [string, string][], rows: Cell[][]): Promise<void> {
   const tuples = rows.length > 0 ? rows : [columns.map(() => null)];
   const values = tuples.map((r) => `(${columns.map(([, type], i) => literal(r[i] ?? null, type)).join(', ')})`).join(',\n');
-  const names = columns.map(([n]) => quoteIdent(n)).join(', ');
-  await c.run(`CREATE TABLE ${quoteIdent(name)} AS SELECT * FROM (VALUES ${values}) v(${names})${rows.length > 0 ? '' : ' WHERE false'}`);
+  const names = columns.map(([n]) => quotedIdentifier(n)).join(', ');
+  await c.run(`CREATE TABLE ${quotedIdentifier(name)} AS SELECT * FROM (VALUES ${values}) v(${names})${rows.length > 0 ? '' : ' WHERE false'}`);
 }
 
 interface Inputs {
@@ -63,7 +64,7 @@ async function readJoined(c: DuckDBConnection): Promise<{ rows: Row[]; columns: 
   const described = await c.runAndReadAll(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'joined' ORDER BY ordinal_position`);
   const columns = described.getRowsJS().map((r) => `${r[0]} ${r[1]}`);
   const select = described.getRowsJS().map(([name, type]) => {
-    const col = quoteIdent(String(name));
+    const col = quotedIdentifier(String(name));
     if (type === 'DATE') return `strftime(${col}, '%Y-%m-%d') AS ${col}`;
     if (String(type).startsWith('TIMESTAMP')) return `strftime(timezone('UTC', ${col}), '%Y-%m-%dT%H:%M:%SZ') AS ${col}`;
     return col;

@@ -1,23 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, quoteLiteral } from '../../shared/duckdb.ts';
+import { quotedIdentifier, quotedString, type DuckDBConnection } from '@duckdb/node-api';
 import { InputError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
-
-export interface PitParams {
-  kind: 'fundamentals' | 'macro';
-  /** fundamentals: field names; macro: series names. One output column per name, named exactly as given. */
-  names: string[];
-  /** Local time of day, `HH:MM`, at which a panel date's information set closes. */
-  cutoff: string;
-  /** IANA time zone of `cutoff` and of the "end of day" of a date-only publication. */
-  timezone: string;
-  /** Oldest `period_end` still used, in days before the panel date: `540d`. */
-  maxAge?: string;
-  /** Also write `<name>__period_end` DATE and `<name>__published_at` TIMESTAMPTZ of the chosen row. */
-  audit: boolean;
-}
-
-/** DESIGN §6.1 defaults. */
-export const PIT_DEFAULTS = { cutoff: '16:00', timezone: 'America/New_York', audit: false } as const;
+import type { PitParams } from './params.ts';
 
 /** The vendor columns of each kind in one vocabulary (DESIGN §7.2: "Macro: the same rule…"). */
 const SOURCES = {
@@ -91,13 +74,13 @@ export async function writePitJoin<T>(
   const maxAgeDays = params.maxAge === undefined ? undefined : parseMaxAgeDays(params.maxAge);
   const timezone = await canonicalTimeZone(c, params.timezone);
   const source = SOURCES[kind];
-  const file = `read_parquet(${quoteLiteral(panelPath)})`;
+  const file = `read_parquet(${quotedString(panelPath)})`;
   assertColumns(await columnsOf(c, file), names, audit, source.entity);
   // The file's own row numbers keep its order (DuckDB's virtual column; `*` leaves it out).
   const panel = `(SELECT file_row_number AS ${ROW}, * FROM ${file})`;
 
   if (names.length === 0) return write(`SELECT * EXCLUDE (${ROW}) FROM ${panel} ORDER BY ${ROW}`, []);
-  // Everything the user chose is a bound value; names reach the SQL text only through quoteIdent.
+  // Everything the user chose is a bound value; names reach the SQL text only through quotedIdentifier.
   const values: (string | number)[] = [timezone, `${cutoff}:00`, ...names];
   if (maxAgeDays !== undefined) values.push(maxAgeDays);
   const select = joinSql(source, panel, names, audit, {
@@ -126,7 +109,7 @@ function joinSql(source: Source, panelRelation: string, names: string[], audit: 
   const slots = names.map((_, i) => i);
   const list = (f: (i: number) => string, sep = ',\n              ') => slots.map(f).join(sep);
   const entity = source.entity;
-  const published = quoteIdent(source.published);
+  const published = quotedIdentifier(source.published);
   // §7.2 avail(t): an instant as given; a date-only value at the end of its day, i.e. the next
   // local midnight in `timezone` (ICU: DST-correct).
   const avail = `CASE
@@ -142,11 +125,11 @@ function joinSql(source: Source, panelRelation: string, names: string[], audit: 
   const valueOf = (i: number) =>
     $.maxAge === undefined ? `d.v${i}` : `CASE WHEN CAST(p.date AS DATE) - d.pe${i} > ${$.maxAge} THEN NULL ELSE d.v${i} END`;
   const outputs = [
-    ...slots.map((i) => `CAST(${valueOf(i)} AS DOUBLE) AS ${quoteIdent(names[i]!)}`),
+    ...slots.map((i) => `CAST(${valueOf(i)} AS DOUBLE) AS ${quotedIdentifier(names[i]!)}`),
     ...(audit
       ? slots.flatMap((i) => [
-          `CAST(d.pe${i} AS DATE) AS ${quoteIdent(`${names[i]}__period_end`)}`,
-          `CAST(d.at${i} AS TIMESTAMPTZ) AS ${quoteIdent(`${names[i]}__published_at`)}`,
+          `CAST(d.pe${i} AS DATE) AS ${quotedIdentifier(`${names[i]}__period_end`)}`,
+          `CAST(d.at${i} AS TIMESTAMPTZ) AS ${quotedIdentifier(`${names[i]}__published_at`)}`,
         ])
       : []),
   ];
@@ -170,11 +153,11 @@ function joinSql(source: Source, panelRelation: string, names: string[], audit: 
      ),
      ${entities},
      source AS (
-       SELECT e.entity_no, ${quoteIdent(source.name)} AS name, ${quoteIdent(source.period)} AS period_end, value, recorded_at,
+       SELECT e.entity_no, ${quotedIdentifier(source.name)} AS name, ${quotedIdentifier(source.period)} AS period_end, value, recorded_at,
        ${avail} AS avail
-       FROM ${quoteIdent(source.table)} f ${entity ? `JOIN entities e ON e.${entity} = f.${entity}` : 'CROSS JOIN entities e'}
-       WHERE ${quoteIdent(source.name)} IN (${$.names.join(', ')})
-         AND ${quoteIdent(source.period)} IS NOT NULL AND ${published} IS NOT NULL
+       FROM ${quotedIdentifier(source.table)} f ${entity ? `JOIN entities e ON e.${entity} = f.${entity}` : 'CROSS JOIN entities e'}
+       WHERE ${quotedIdentifier(source.name)} IN (${$.names.join(', ')})
+         AND ${quotedIdentifier(source.period)} IS NOT NULL AND ${published} IS NOT NULL
      ),
      -- Rows in the order they became available, the better of equal instants last. A row
      -- changes the winner when no earlier row has a later period_end (§7.2: an old period's
@@ -241,11 +224,11 @@ function joinSql(source: Source, panelRelation: string, names: string[], audit: 
 async function inWrittenJoinOrder<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
   const before = String((await c.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRowsJS()[0]![0] ?? '');
   const pinned = new Set([...before.split(',').map((o) => o.trim()).filter(Boolean), 'join_order', 'build_side_probe_side']);
-  await c.run(`SET disabled_optimizers = ${quoteLiteral([...pinned].join(','))}`);
+  await c.run(`SET disabled_optimizers = ${quotedString([...pinned].join(','))}`);
   try {
     return await fn();
   } finally {
-    await c.run(`SET disabled_optimizers = ${quoteLiteral(before)}`);
+    await c.run(`SET disabled_optimizers = ${quotedString(before)}`);
   }
 }
 

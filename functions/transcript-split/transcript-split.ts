@@ -1,15 +1,6 @@
 import { listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { SplitParams } from './params.ts';
 import { splitTranscript } from './split.ts';
-
-export interface SplitParams {
-  /** First and last `call_start` date (inclusive), in `timezone`. */
-  start: string;
-  end: string;
-  /** Only these securities (all when absent). */
-  sids?: string[];
-  /** The zone whose calendar dates `start`/`end` are: a 20:00 New York call is on its New York date. */
-  timezone: string;
-}
 
 /**
  * Splits the transcripts in TABLE `transcripts` (as the lake loader leaves it with `text`
