@@ -9,6 +9,7 @@ import {
 } from '../eventing/catalog.ts';
 import type { Emit } from '../eventing/bus.ts';
 import type { HippoEvent } from '../shared/cloudevents.ts';
+import { ARROW_STREAM_CONTENT_TYPE } from '../shared/content-types.ts';
 import { ConflictError, TransientError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
@@ -63,8 +64,7 @@ export class Coordinator {
    */
   async submit(req: RunRequest, opts: { previousRunId?: string } = {}): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
-    const params = pipeline.parseParams(req.params ?? {});
-    if (pipeline.check && this.deps.lake) await pipeline.check(params, this.deps.lake);
+    const { params, steps: plan } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
     const id = req.id ?? this.newId();
     const nowDate = this.now();
     if (req.asOf && Date.parse(req.asOf) > nowDate.getTime() + CLOCK_SKEW_MS) {
@@ -76,7 +76,6 @@ export class Coordinator {
 
     const now = nowDate.toISOString();
     const steps: Record<string, StepState> = {};
-    const plan = pipeline.plan(params);
     const lakeBytes = await this.lakeBytes(plan.flatMap((s) => s.reads ?? []));
     for (const s of plan) {
       steps[s.stepId] = {
@@ -175,7 +174,6 @@ export class Coordinator {
   async cancel(id: string): Promise<Run> {
     const run = await this.transition(id, (run) => {
       if (TERMINAL.has(run.status)) return undefined;
-      for (const s of Object.values(run.steps)) if (s.status === 'pending' || s.status === 'dispatched') s.status = 'cancelled';
       return this.finish(run, 'cancelled', { code: 'cancelled', message: 'cancelled by request' });
     });
     if (run.status !== 'cancelled') throw new ConflictError(`run ${id} already ${run.status}`, 'already_finished');
@@ -327,6 +325,7 @@ export class Coordinator {
         if (TERMINAL.has(r.status)) return false;
         r.status = 'failed';
         r.error = { code: 'dispatch_failed', message: `the broker did not accept the run's events: ${(err as Error).message}` };
+        closeOpenWork(r, this.now().toISOString());
         return true;
       });
       return failed.run;
@@ -348,7 +347,7 @@ export class Coordinator {
     if (steps.every((s) => s.status === 'succeeded')) {
       const final = steps.find((s) => s.output === keys.result(run.id));
       const out = final?.outputs?.result;
-      if (out) run.result = { ...out, contentType: 'application/vnd.apache.arrow.stream' };
+      if (out) run.result = { ...out, contentType: ARROW_STREAM_CONTENT_TYPE };
       return [...events, ...this.finish(run, 'succeeded')];
     }
     return events.length ? events : run.status === 'queued' ? undefined : events;
@@ -357,11 +356,26 @@ export class Coordinator {
   private finish(run: Run, status: 'succeeded' | 'failed' | 'cancelled', error?: Run['error']): HippoEvent[] {
     run.status = status;
     if (error) run.error = error;
+    closeOpenWork(run, this.now().toISOString());
     const type = status === 'succeeded' ? EventTypes.runCompleted : EventTypes.runFailed;
     this.log.info(`run ${status}`, { runid: run.id, error: error?.message });
     return [
       makeEvent(type, SOURCE, { runId: run.id, pipeline: run.pipeline, status, result: run.result, error: run.error }, { runid: run.id }),
     ];
+  }
+}
+
+/**
+ * A run that ends leaves nothing open: a step still pending or dispatched is cancelled, and an
+ * attempt still dispatched is closed — `superseded` where its step succeeded by another
+ * attempt, `cancelled` otherwise. (An answer arriving later is dropped: the run is terminal.)
+ */
+function closeOpenWork(run: Run, at: string): void {
+  for (const s of Object.values(run.steps)) {
+    if (s.status === 'pending' || s.status === 'dispatched') Object.assign(s, { status: 'cancelled', finishedAt: at });
+    for (const a of s.attempts) {
+      if (a.status === 'dispatched') Object.assign(a, { status: s.status === 'succeeded' ? 'superseded' : 'cancelled', finishedAt: at });
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { FileStore } from '../shared/file-store.ts';
 import { S3Store } from '../shared/s3-store.ts';
-import { s3Endpoint } from '../local/test-helpers.ts';
+import { s3Endpoint } from '../local/helpers.test-support.ts';
 import { keys, type ObjectStore } from '../shared/object-store.ts';
 import { Ledger } from './ledger.ts';
 import type { Run } from './run.ts';

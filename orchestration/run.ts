@@ -15,8 +15,11 @@ export interface RunError {
 export interface Attempt {
   attempt: number;
   tier: number;
-  /** `superseded`: another attempt of the step answered first; this one's answer is not needed. */
-  status: 'dispatched' | 'succeeded' | 'failed' | 'superseded';
+  /**
+   * `superseded`: another attempt of the step answered first; this one's answer is not needed.
+   * `cancelled`: the run ended (cancelled, or failed elsewhere) before this attempt answered.
+   */
+  status: 'dispatched' | 'succeeded' | 'failed' | 'superseded' | 'cancelled';
   error?: { code: string; message: string };
   dispatchedAt: string;
   finishedAt?: string;

@@ -6,9 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binaryMessage, type HippoEvent } from '../../shared/cloudevents.ts';
 import { FileStore } from '../../shared/file-store.ts';
-import { EventTypes, makeEvent, workersStatusSchema, type StepFailed, type StepRequested, type WorkerStatus } from '../../eventing/catalog.ts';
-import { createRuns } from '../runs/app.ts';
-import type { Run } from '../../orchestration/run.ts';
+import { EventTypes, workersStatusSchema, type StepFailed, type StepRequested, type WorkerStatus } from '../../eventing/catalog.ts';
+import { createRunDomain } from '../../orchestration/index.ts';
 import { createApp } from './app.ts';
 
 interface Ctx { dir: string; store: FileStore }
@@ -21,13 +20,13 @@ test.after.each(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
 
 const WORKERS: WorkerStatus[] = [{ service: 'pit-join-t0', fn: 'pit-join', tier: 0, ready: 1, busy: 1, restarts: 2, oomKills: 1 }];
 
-/** The platform as the watchdog meets it: runs (the coordinator) and the watchdog on one ledger and one clock. */
+/** The platform as the watchdog meets it: the run domain (as the runs function uses it) and the watchdog on one ledger and one clock. */
 function platform(store: FileStore, opts: { stepTimeouts?: Record<string, number>; workers?: () => Promise<WorkerStatus[]> } = {}) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const emitted: HippoEvent[] = [];
   const emit = async (e: HippoEvent) => void emitted.push(e);
   const now = () => new Date(clock.now);
-  const runs = createRuns({ store, emit, stepTimeoutSeconds: 60, stepTimeouts: opts.stepTimeouts, now }).app;
+  const { coordinator, ledger } = createRunDomain({ store, emit, stepTimeoutSeconds: 60, stepTimeouts: opts.stepTimeouts, now });
   const watchdog = createApp({ store, emit, stepTimeoutSeconds: 60, stepTimeouts: opts.stepTimeouts, now, workers: opts.workers ?? (async () => WORKERS) });
   const tick = async () => {
     const m = binaryMessage(new CloudEvent({ type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/hippo/pingsources/watchdog', data: {} }));
@@ -35,22 +34,15 @@ function platform(store: FileStore, opts: { stepTimeouts?: Record<string, number
     assert.is(res.status, 200);
     return (await res.json()) as { swept: { redispatched: number; failed: number }; workers?: number };
   };
-  const submit = (id: string) =>
-    runs.request('/runs', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id, asOf: '2025-12-31T00:00:00Z' }),
-    });
-  const run = async (id: string) => (await (await runs.request(`/runs/${id}`)).json()) as Run;
-  const post = (e: HippoEvent) => {
-    const m = binaryMessage(e);
-    return runs.request('/', { method: 'POST', headers: m.headers, body: m.body });
-  };
-  return { clock, emitted, tick, submit, run, post, watchdog };
+  const submit = async (id: string) =>
+    (await coordinator.submit({ pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-01-31' }, id, asOf: '2025-12-31T00:00:00Z' })).created;
+  const run = (id: string) => ledger.mustGet(id);
+  return { clock, emitted, tick, submit, run, coordinator, watchdog };
 }
 
 test('a tick re-dispatches a step past its deadline and reports the workers as dev.hippo.workers.status', async ({ store }) => {
   const p = platform(store);
-  assert.is((await p.submit('late')).status, 202);
+  assert.ok(await p.submit('late'));
   assert.equal((await p.tick()).swept, { redispatched: 0, failed: 0 }, 'not late yet');
   p.clock.now += 61_000;
   const out = await p.tick();
@@ -88,7 +80,7 @@ test('only timeouts count against the bound: an attempt lost to out of memory do
   await p.submit('mixed');
   const first = p.emitted.find((e) => e.type === EventTypes.stepRequested)!.data as StepRequested;
   const oom: StepFailed = { ...first, error: { code: 'out_of_memory', message: 'oom', retriable: true, nextTier: 1 } };
-  assert.is((await p.post(makeEvent(EventTypes.stepFailed, '/hippo/retry', oom, { runid: first.runId }))).status, 202);
+  assert.is((await p.coordinator.onStepFailed(oom)).steps['delisting-adjust']!.tier, 1, 'the next attempt one tier up');
   for (let i = 0; i < 2; i++) {
     p.clock.now += 61_000;
     await p.tick();

@@ -1,11 +1,13 @@
+// The lake's as-of read (shared/lake.ts) on parts that ingest (functions/ingest/) wrote: a
+// cross-folder test, so it lives in local/ (docs/ARCHITECTURE.md).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDuckDB } from './duckdb.ts';
-import { FileStore } from './file-store.ts';
-import { lakeParts, loadDatasets, partsByInstant } from './lake.ts';
+import { withDuckDB } from '../shared/duckdb.ts';
+import { FileStore } from '../shared/file-store.ts';
+import { lakeParts, loadDatasets, partsByInstant } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { Random } from '../demo/random.ts';
 

@@ -1,14 +1,17 @@
+// The transcript-split step on lake parts that ingest wrote: two functions together, so the
+// test lives with the other cross-function tests in local/ (docs/ARCHITECTURE.md).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { binaryMessage, eventFromResponse } from '../../shared/cloudevents.ts';
-import { quoteLiteral, withDuckDB } from '../../shared/duckdb.ts';
-import { FileStore } from '../../shared/file-store.ts';
-import { stepRequestedEvent, type StepCompleted } from '../../eventing/catalog.ts';
-import { ingestFiles } from '../ingest/ingest.ts';
-import { createApp } from './app.ts';
+import { quotedString } from '@duckdb/node-api';
+import { binaryMessage, eventFromResponse } from '../shared/cloudevents.ts';
+import { withDuckDB } from '../shared/duckdb.ts';
+import { FileStore } from '../shared/file-store.ts';
+import { stepRequestedEvent, type StepCompleted } from '../eventing/catalog.ts';
+import { ingestFiles } from '../functions/ingest/ingest.ts';
+import { createApp } from '../functions/transcript-split/app.ts';
 
 /** The transcript-split step through its app: the call window, sids, corrections, the columns of DESIGN §6.2. */
 interface Ctx { dir: string; store: FileStore }
@@ -39,8 +42,8 @@ async function split(ctx: Ctx, params: Record<string, unknown>, asOf = '2021-06-
   const path = await ctx.store.localPath(done.outputs.turns!.key);
   const rows = await withDuckDB({}, async (c) => (await c.runAndReadAll(
     `SELECT transcript_id, sid, strftime(call_start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%MZ') AS call_start, section, turn, speaker, role, title, firm, text, words
-     FROM read_parquet(${quoteLiteral(path)}) ORDER BY transcript_id, turn`)).getRowObjectsJS());
-  const types = await withDuckDB({}, async (c) => (await c.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(path)}))`)).getRowsJS());
+     FROM read_parquet(${quotedString(path)}) ORDER BY transcript_id, turn`)).getRowObjectsJS());
+  const types = await withDuckDB({}, async (c) => (await c.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${quotedString(path)}))`)).getRowsJS());
   return { status: 200, done, rows, types };
 }
 
