@@ -1,34 +1,20 @@
 import type { Hono } from 'hono';
 import { Registry, Counter } from 'prom-client';
 import type { RunRequest, WorkerStatus } from '../../eventing/catalog.ts';
-import type { Emit } from '../../eventing/bus.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { functionApp } from '../../shared/http.ts';
-import type { Logger } from '../../shared/log.ts';
-import type { ObjectStore } from '../../shared/object-store.ts';
 import { createRunsApi } from './api.ts';
 import { createDashboard } from './dashboard/app.tsx';
 import { createRunEvents } from './events.ts';
-import { createRunDomain, type Coordinator, type StandingRuns } from '../../orchestration/index.ts';
+import { createRunDomain, type Coordinator, type RunDomainOptions, type StandingRuns } from '../../orchestration/index.ts';
 
-export interface RunsDeps {
-  store: ObjectStore;
-  emit: Emit;
-  stepTimeoutSeconds: number;
-  stepTimeouts?: Readonly<Record<string, number>>;
-  /** Memory per tier, bytes (HIPPO_TIERS): the planner's first-tier estimate uses it. */
-  tiers?: readonly number[];
-  /** Standing runs wait this long after a data change for more before re-running (HIPPO_WATCH_DEBOUNCE_SECONDS). */
-  watchDebounceSeconds?: number;
+/** The run domain's options (store, emit, deadlines, tiers, clock, …) and the API's own. */
+export interface RunsDeps extends RunDomainOptions {
   token?: string;
   /** The largest request body read (HIPPO_MAX_BODY_BYTES, default 1 MiB); over it: 413. */
   maxBodyBytes?: number;
-  log?: Logger;
-  /** Where result conversions (`?format=csv`) work. */
-  tempRoot?: string;
   /** Worker status from the runner (locally) or the cluster. */
   workers?: () => Promise<WorkerStatus[]>;
-  now?: () => Date;
 }
 
 

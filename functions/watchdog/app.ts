@@ -1,27 +1,19 @@
 import type { Hono } from 'hono';
 import { EventTypes, makeEvent, type WorkerStatus, type WorkersStatus } from '../../eventing/catalog.ts';
-import type { Emit } from '../../eventing/bus.ts';
 import { readEvent } from '../../shared/cloudevents.ts';
 import { functionApp } from '../../shared/http.ts';
-import type { Logger } from '../../shared/log.ts';
-import type { ObjectStore } from '../../shared/object-store.ts';
-import { createRunDomain } from '../../orchestration/index.ts';
+import { createRunDomain, type RunDomainOptions } from '../../orchestration/index.ts';
 
-export interface WatchdogDeps {
-  store: ObjectStore;
-  /** Where re-dispatched `step.requested`, `run.failed` and `workers.status` go (the broker). */
-  emit: Emit;
-  stepTimeoutSeconds: number;
-  stepTimeouts?: Readonly<Record<string, number>>;
+/**
+ * The run domain's options — `emit` is where re-dispatched `step.requested`, `run.failed` and
+ * `workers.status` go (the broker); a standing run's re-run is planned like any submit — and
+ * the watchdog's own.
+ */
+export interface WatchdogDeps extends RunDomainOptions {
   /** How many times a step may miss its deadline before its run fails with `timeout`. */
   maxTimeouts?: number;
-  /** Memory per tier (HIPPO_TIERS): a standing run's re-run is planned like any submit. */
-  tiers?: readonly number[];
-  watchDebounceSeconds?: number;
   /** The workers: the local runner's view, or the Kubernetes API's in a cluster. */
   workers?: () => Promise<WorkerStatus[]>;
-  log?: Logger;
-  now?: () => Date;
 }
 
 const SOURCE = '/hippo/watchdog';
