@@ -7,15 +7,6 @@ import { services, type ServiceSpec } from '../functions/specs.ts';
 import { entryOf, serviceEnv } from '../knative/generate.ts';
 import { settings } from '../knative/settings.ts';
 
-/**
- * Cold start of every function (DESIGN §11: target < 300 ms to ready): `node
- * dist/functions/<name>/main.js` started as a Knative pod starts it — plain Node on the built
- * JavaScript, its Service's environment from the generated manifests — timed from the spawn
- * to the function's "ready" (its server listens; serveFunction reports it over IPC). The
- * store is a local folder and the broker address a closed port: a function that needed the
- * network to start would fail here. Tiered steps run the same code at every tier: measured
- * once, at tier 0.
- */
 export interface ColdStartResult {
   /** Median ms from process start to ready, per function. */
   cold_start_ms: Record<string, number>;
@@ -32,6 +23,15 @@ export interface ColdStartOptions {
 
 export const COLD_START_TARGET_MS = 300;
 
+/**
+ * Cold start of every function (DESIGN §11: target < 300 ms to ready): `node
+ * dist/functions/<name>/main.js` started as a Knative pod starts it — plain Node on the built
+ * JavaScript, its Service's environment from the generated manifests — timed from the spawn
+ * to the function's "ready" (its server listens; serveFunction reports it over IPC). The
+ * store is a local folder and the broker address a closed port: a function that needed the
+ * network to start would fail here. Tiered steps run the same code at every tier: measured
+ * once, at tier 0.
+ */
 export async function benchColdStart(options: ColdStartOptions): Promise<ColdStartResult> {
   const { root, samples = 5, log = () => {} } = options;
   await ensureBuild(root, log);

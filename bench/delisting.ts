@@ -12,17 +12,6 @@ import { writeDemoData } from '../demo/demo-data.ts';
 import { median, timed } from './measure.ts';
 import { startStepProcess } from './step-process.ts';
 
-/**
- * The delisting case (DESIGN §7.1): the `delisting-adjust` step through its function — its own
- * process reading the lake parts of securities, prices, symbols and memberships, building the
- * survivorship-free panel, writing it as Parquet and replying `step.completed` — in panel rows
- * per second, against the step's own SQL (`delistingAdjust`) run in bare DuckDB on the same
- * four tables already in memory. The logic is the same on both sides, so the ratio is what the
- * function costs around it: the event, reading the lake (cut at `asOf`), sorting and writing
- * the output. A second baseline is what a DuckDB user's own script does with the same files:
- * read the Parquet, the same SQL, write the panel as Parquet. Both in-memory answers are
- * checked equal, row by row, before any time is reported.
- */
 export interface DelistingScale {
   /** The demo universe's scale (`hippo demo-data`): 300 securities each, 2005–2020. */
   demoScale: number;
@@ -65,6 +54,17 @@ const TIER_BYTES = 16 * 1024 ** 3;
 const RECORDED = '2024-01-02T00:00:00.000Z';
 const DATASETS = ['securities', 'prices', 'symbols', 'memberships'] as const;
 
+/**
+ * The delisting case (DESIGN §7.1): the `delisting-adjust` step through its function — its own
+ * process reading the lake parts of securities, prices, symbols and memberships, building the
+ * survivorship-free panel, writing it as Parquet and replying `step.completed` — in panel rows
+ * per second, against the step's own SQL (`delistingAdjust`) run in bare DuckDB on the same
+ * four tables already in memory. The logic is the same on both sides, so the ratio is what the
+ * function costs around it: the event, reading the lake (cut at `asOf`), sorting and writing
+ * the output. A second baseline is what a DuckDB user's own script does with the same files:
+ * read the Parquet, the same SQL, write the panel as Parquet. Both in-memory answers are
+ * checked equal, row by row, before any time is reported.
+ */
 export async function benchDelisting(options: { scale: DelistingScale; reps: number; root: string; log: (line: string) => void }): Promise<DelistingResult> {
   const { scale, reps, log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-delisting-'));

@@ -11,20 +11,6 @@ import { freePort } from '../scripts/processes.mjs';
 import { ensureBuild } from './cold-start.ts';
 import { median } from './measure.ts';
 
-/**
- * End-to-end latency of a small run: an `equity-panel` request for one month of a small
- * universe with one fundamental field (three steps: delisting-adjust → pit-join → export),
- * from the SDK's `submit` to the result's bytes in hand (`result()`: downloaded, sha256
- * checked, decoded), on the local platform as `npm start` runs it — the broker in this
- * process, every function its own process (the bundled dist/, as the image runs them) —
- * on the memory bus and on a real Kafka broker started for the run.
- *
- * `ms` polls the run's status every 25 ms (what the platform takes, to within that);
- * `sdk_wait_ms` is the same run through `hippo.remote()`, whose `wait` backs off from 100 ms
- * to 2 s (what a user sees).
- * `first_ms` is the first run, whose functions start from zero; the medians are of runs
- * after it and a second warm-up, with every function already up.
- */
 export interface E2eBusResult {
   runs: number;
   /** Median ms, submit → result in hand, status polled every 25 ms. */
@@ -52,6 +38,20 @@ const DEMO_SCALE = 0.1;
 const TIMEOUT_MS = 120_000;
 const POLL_MS = 25;
 
+/**
+ * End-to-end latency of a small run: an `equity-panel` request for one month of a small
+ * universe with one fundamental field (three steps: delisting-adjust → pit-join → export),
+ * from the SDK's `submit` to the result's bytes in hand (`result()`: downloaded, sha256
+ * checked, decoded), on the local platform as `npm start` runs it — the broker in this
+ * process, every function its own process (the bundled dist/, as the image runs them) —
+ * on the memory bus and on a real Kafka broker started for the run.
+ *
+ * `ms` polls the run's status every 25 ms (what the platform takes, to within that);
+ * `sdk_wait_ms` is the same run through `hippo.remote()`, whose `wait` backs off from 100 ms
+ * to 2 s (what a user sees).
+ * `first_ms` is the first run, whose functions start from zero; the medians are of runs
+ * after it and a second warm-up, with every function already up.
+ */
 export async function benchE2e(options: { runs: number; root: string; log: (line: string) => void }): Promise<E2eResult> {
   const { root, log } = options;
   await ensureBuild(root, log);

@@ -1,3 +1,8 @@
+// The eventing path alone, memory bus vs Kafka: a CloudEvent POSTed to the broker ingress →
+// the bus → a trigger → a no-op function over HTTP → its reply event → the bus → a consumer.
+// Events/s over the whole path, and the latency each hop adds (p50/p99): ingress (POST →
+// 202, i.e. until the bus accepted it), delivery (202 → the function has it), reply (the
+// function answered → the reply consumed from the bus).
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,13 +20,6 @@ import { MemoryBus } from '../eventing/memory-bus.ts';
 import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { freePort } from '../scripts/processes.mjs';
 
-/**
- * The eventing path alone, memory bus vs Kafka: a CloudEvent POSTed to the broker ingress →
- * the bus → a trigger → a no-op function over HTTP → its reply event → the bus → a consumer.
- * Events/s over the whole path, and the latency each hop adds (p50/p99): ingress (POST →
- * 202, i.e. until the bus accepted it), delivery (202 → the function has it), reply (the
- * function answered → the reply consumed from the bus).
- */
 export interface EventsResult {
   events: number;
   concurrency: number;

@@ -13,18 +13,6 @@ import { startStepProcess } from './step-process.ts';
 
 const run = promisify(execFile);
 
-/**
- * Result size and decode time (DESIGN §8): one panel written by the `export` step through its
- * function process — the Arrow IPC stream with ZSTD bodies that `GET /runs/:id/result` serves
- * and the SDK reads, and its Parquet (zstd) copy — and the same rows as gzipped CSV (DuckDB's
- * `COPY … (FORMAT csv, COMPRESSION gzip)`, the `?format=csv` body gzipped). Each file is
- * decoded into an in-memory table by two readers: pyarrow for all three (one library, so the
- * formats compare fairly), and the reader a Node user has — apache-arrow's `tableFromIPC`
- * (ZSTD registered; what the SDK's `result()` does) for Arrow, DuckDB for Parquet and for the
- * gzipped CSV (gunzip + parse into a table). Every decode is checked to hold the same rows,
- * and pyarrow's three to hold the same numbers (the sum of each numeric column), before a
- * time is reported. Ratios are against Arrow.
- */
 export interface FormatFigures {
   bytes: number;
   /** Median seconds to decode into a pyarrow Table. */
@@ -50,6 +38,18 @@ export interface FormatsResult {
 const TIER_BYTES = 16 * 1024 ** 3;
 const AS_OF = '2025-01-01T00:00:00.000Z';
 
+/**
+ * Result size and decode time (DESIGN §8): one panel written by the `export` step through its
+ * function process — the Arrow IPC stream with ZSTD bodies that `GET /runs/:id/result` serves
+ * and the SDK reads, and its Parquet (zstd) copy — and the same rows as gzipped CSV (DuckDB's
+ * `COPY … (FORMAT csv, COMPRESSION gzip)`, the `?format=csv` body gzipped). Each file is
+ * decoded into an in-memory table by two readers: pyarrow for all three (one library, so the
+ * formats compare fairly), and the reader a Node user has — apache-arrow's `tableFromIPC`
+ * (ZSTD registered; what the SDK's `result()` does) for Arrow, DuckDB for Parquet and for the
+ * gzipped CSV (gunzip + parse into a table). Every decode is checked to hold the same rows,
+ * and pyarrow's three to hold the same numbers (the sum of each numeric column), before a
+ * time is reported. Ratios are against Arrow.
+ */
 export async function benchFormats(options: { panel: string; sortBy: string[]; reps: number; root: string; log: (line: string) => void }): Promise<FormatsResult> {
   const { reps, log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-formats-'));

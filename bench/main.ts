@@ -1,3 +1,6 @@
+// `npm run bench`: Hippo's figures, each against a baseline measured in the same run on the
+// same data. Prints a table and writes `bench/results.json` (`--quick`:
+// `bench/results.quick.json`, so a smoke run never overwrites the real figures).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +16,6 @@ import { benchDelisting, DELISTING_QUICK_SCALE, DELISTING_SCALE } from './delist
 import { benchFormats, type FormatFigures, type FormatsResult } from './formats.ts';
 import { benchE2e } from './e2e.ts';
 
-/**
- * `npm run bench`: Hippo's figures, each against a baseline measured in the same run on the
- * same data. Prints a table and writes `bench/results.json` (`--quick`:
- * `bench/results.quick.json`, so a smoke run never overwrites the real figures).
- */
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const program = new Command('bench')

@@ -1,13 +1,11 @@
+// The point-in-time benchmark's data, generated in DuckDB (deterministic: every value is a
+// hash of its coordinates). A daily panel of `sids × days` weekdays shaped like
+// delisting-adjust's output, and quarterly fundamentals for four fields with what makes the
+// join hard: report lags of 30–50 days, a third of them date-only, announcements at any
+// minute of the day (some after the 16:00 close, on both sides of the DST changes), and up
+// to two restatements per period published months later — often after newer periods.
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-/**
- * The point-in-time benchmark's data, generated in DuckDB (deterministic: every value is a
- * hash of its coordinates). A daily panel of `sids × days` weekdays shaped like
- * delisting-adjust's output, and quarterly fundamentals for four fields with what makes the
- * join hard: report lags of 30–50 days, a third of them date-only, announcements at any
- * minute of the day (some after the 16:00 close, on both sides of the DST changes), and up
- * to two restatements per period published months later — often after newer periods.
- */
 export interface PitScale {
   sids: number;
   days: number;

@@ -15,14 +15,6 @@ import { pythonWithPyarrow } from '../scripts/python.ts';
 
 const run = promisify(execFile);
 
-/**
- * The point-in-time case (issue 3, DESIGN §7.2): Hippo's `pit-join` step through its
- * function — a real function process reading the panel and the fundamentals' lake parts
- * (two deliveries: the original and a vendor correction), joining, writing Parquet and
- * replying `step.completed` — against bare DuckDB ASOF SQL on the same tables already in
- * memory, pandas `merge_asof` and polars `join_asof` (bench/pit_baselines.py). Every answer
- * is checked equal to Hippo's, row by row, before any time is reported.
- */
 export interface PitOptions {
   scale: PitScale;
   reps: number;
@@ -63,6 +55,14 @@ const RECORDED = '2024-01-02T00:00:00.000Z';
 const CORRECTED = '2024-06-01T00:00:00.000Z';
 const AS_OF = '2025-01-01T00:00:00.000Z';
 
+/**
+ * The point-in-time case (issue 3, DESIGN §7.2): Hippo's `pit-join` step through its
+ * function — a real function process reading the panel and the fundamentals' lake parts
+ * (two deliveries: the original and a vendor correction), joining, writing Parquet and
+ * replying `step.completed` — against bare DuckDB ASOF SQL on the same tables already in
+ * memory, pandas `merge_asof` and polars `join_asof` (bench/pit_baselines.py). Every answer
+ * is checked equal to Hippo's, row by row, before any time is reported.
+ */
 export async function benchPit(options: PitOptions): Promise<PitResult> {
   const { scale, reps, log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-pit-'));

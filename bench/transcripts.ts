@@ -11,13 +11,6 @@ import { splitTranscript } from '../functions/transcript-split/split.ts';
 import { median, timed } from './measure.ts';
 import { startStepProcess } from './step-process.ts';
 
-/**
- * The transcript case (DESIGN §7.3): the `transcript-split` step through its function — texts
- * streamed from the lake part, split, turns written as Parquet — in MB of text per second,
- * against the splitter alone on the same texts already in memory (no I/O): the ratio is what
- * streaming and writing cost. The step's turn count is checked against the turns the
- * generator says it wrote before any time is reported.
- */
 export interface TranscriptScale {
   calls: number;
   averageBytes: number;
@@ -41,6 +34,13 @@ export interface TranscriptResult {
 const TIER_BYTES = 1024 ** 3;
 const RECORDED = '2024-01-02T00:00:00.000Z';
 
+/**
+ * The transcript case (DESIGN §7.3): the `transcript-split` step through its function — texts
+ * streamed from the lake part, split, turns written as Parquet — in MB of text per second,
+ * against the splitter alone on the same texts already in memory (no I/O): the ratio is what
+ * streaming and writing cost. The step's turn count is checked against the turns the
+ * generator says it wrote before any time is reported.
+ */
 export async function benchTranscripts(options: { scale: TranscriptScale; reps: number; root: string; log: (line: string) => void }): Promise<TranscriptResult> {
   const { scale, reps, log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'hippo-bench-transcripts-'));

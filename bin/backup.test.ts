@@ -7,7 +7,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileStore } from '../shared/file-store.ts';
 
-/** `hippo backup`, `hippo backups` and `hippo restore` as a user runs them: separate processes, file stores. */
 const exec = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -22,6 +21,7 @@ async function hippo(args: string[], env: Record<string, string>): Promise<{ cod
 }
 
 interface Ctx { dir: string; store: FileStore; backups: FileStore }
+/** `hippo backup`, `hippo backups` and `hippo restore` as a user runs them: separate processes, file stores. */
 const test = suite<Ctx>('hippo backup / backups / restore');
 test.before.each(async (ctx) => {
   ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-backup-cli-'));

@@ -7,7 +7,6 @@ import * as assert from 'uvu/assert';
 import type { FileStore } from '../shared/file-store.ts';
 import { demoStore } from '../local/demo.ts';
 
-/** The `hippo` command as a user runs it: a separate process, no server running. */
 const exec = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -26,6 +25,7 @@ async function hippo(args: string[], env: Record<string, string>): Promise<{ cod
 }
 
 interface Ctx { dir: string; store: FileStore; env: Record<string, string> }
+/** The `hippo` command as a user runs it: a separate process, no server running. */
 const test = suite<Ctx>('hippo CLI');
 
 test.before(async (ctx) => {

@@ -18,12 +18,13 @@ import {
 import { newYorkOffset } from './new-york-time.ts';
 import { dayNumber, isoDate, isTradingDay, nextTradingDay, tradingDays } from './trading-calendar.ts';
 
-/** A split-based CSV reader: the demo files have no quoted fields. */
+/** A CSV file: its header line and its rows by column name. */
 interface Table {
   header: string;
   rows: Record<string, string>[];
 }
 
+/** A split-based CSV reader: the demo files have no quoted fields. */
 function parse(text: string): Table {
   const lines = text.split('\n');
   assert.is(lines.pop(), '', 'file ends with a newline');

@@ -1,15 +1,3 @@
-/**
- * The hand-placed special cases of the demo data set. They do not depend on seed or scale:
- * the generator writes these securities, ticker spans, halts, index changes, fundamentals
- * reports, restatements, vendor corrections and macro vintages exactly as given here, and
- * tests elsewhere can assert the rules of DESIGN §7.1 and §7.2 against them by sid and date,
- * e.g. `DEMO_FACTS.saturdayDelisting.lastPriceDate === '2014-05-16'` or
- * `DEMO_FACTS.afterClose.presentOn === '2019-07-19'`.
- *
- * Point-in-time expectations (`absentOn`, `presentOn`, `expect`) assume the `equity-panel`
- * defaults: cutoff 16:00, timezone America/New_York, no `maxAge`, and an `asOf` after every
- * row's recorded_at unless a fact says otherwise.
- */
 export type DemoExchange = 'NYSE' | 'AMEX' | 'NASDAQ';
 
 /** One hand-placed securities.csv row (null = empty cell). */
@@ -337,6 +325,18 @@ const macroVintage: DemoMacroVintageFact = {
   ],
 };
 
+/**
+ * The hand-placed special cases of the demo data set. They do not depend on seed or scale:
+ * the generator writes these securities, ticker spans, halts, index changes, fundamentals
+ * reports, restatements, vendor corrections and macro vintages exactly as given here, and
+ * tests elsewhere can assert the rules of DESIGN §7.1 and §7.2 against them by sid and date,
+ * e.g. `DEMO_FACTS.saturdayDelisting.lastPriceDate === '2014-05-16'` or
+ * `DEMO_FACTS.afterClose.presentOn === '2019-07-19'`.
+ *
+ * Point-in-time expectations (`absentOn`, `presentOn`, `expect`) assume the `equity-panel`
+ * defaults: cutoff 16:00, timezone America/New_York, no `maxAge`, and an `asOf` after every
+ * row's recorded_at unless a fact says otherwise.
+ */
 export const DEMO_FACTS: DemoFacts = {
   firstDate: '2005-01-03',
   lastDate: '2020-12-31',

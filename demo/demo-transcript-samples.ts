@@ -1,23 +1,22 @@
-/**
- * Three hand-written earnings calls with the turns DESIGN §7.3 makes of them, derived by hand
- * (not by running a splitter), so a parser test has an independent answer key. Between them
- * they hold every hard case of the transcript layouts:
- *
- * | case | call |
- * |---|---|
- * | Motley Fool layout: `Prepared Remarks:`, `Name -- Title`, `Name -- Firm -- Analyst`, `Questions & Answers:`, `Duration: 58 minutes`, `Call participants:` at the end | `fool` |
- * | a CFO `Name -- Chief Financial Officer`; a title with commas (`President, Chief Executive Officer and Director`) | `fool` |
- * | the CFO reads a webcast question inside her own turn (no speaker change) | `fool` |
- * | the operator announces one analyst, the speaker line names another: the label wins | `fool`, `sa` |
- * | Seeking Alpha layout: a title line (a turn with no speaker), `Company Participants` / `Conference Call Participants` lists, bare-name speaker lines, `Question-and-Answer Session` | `sa` |
- * | text right after the Q&A header, before any speaker line: the operator goes on, in a new `qa` turn | `sa` |
- * | `Unidentified Analyst`; `[Operator Instructions]` inside an operator paragraph | `sa` (and `fool`) |
- * | no Q&A at all; `Corporate Participants` with en-dash entries; a `Presentation` header; `Unidentified Company Representative`; a name with `Jr.` | `preparedOnly` |
- *
- * The calls sit on hand-placed securities of DEMO_FACTS (so they exist at every seed and
- * scale), on the days those securities' reports are published in fundamentals.csv, and quote
- * the reported figures.
- */
+// Three hand-written earnings calls with the turns DESIGN §7.3 makes of them, derived by hand
+// (not by running a splitter), so a parser test has an independent answer key. Between them
+// they hold every hard case of the transcript layouts:
+//
+// | case | call |
+// |---|---|
+// | Motley Fool layout: `Prepared Remarks:`, `Name -- Title`, `Name -- Firm -- Analyst`, `Questions & Answers:`, `Duration: 58 minutes`, `Call participants:` at the end | `fool` |
+// | a CFO `Name -- Chief Financial Officer`; a title with commas (`President, Chief Executive Officer and Director`) | `fool` |
+// | the CFO reads a webcast question inside her own turn (no speaker change) | `fool` |
+// | the operator announces one analyst, the speaker line names another: the label wins | `fool`, `sa` |
+// | Seeking Alpha layout: a title line (a turn with no speaker), `Company Participants` / `Conference Call Participants` lists, bare-name speaker lines, `Question-and-Answer Session` | `sa` |
+// | text right after the Q&A header, before any speaker line: the operator goes on, in a new `qa` turn | `sa` |
+// | `Unidentified Analyst`; `[Operator Instructions]` inside an operator paragraph | `sa` (and `fool`) |
+// | no Q&A at all; `Corporate Participants` with en-dash entries; a `Presentation` header; `Unidentified Company Representative`; a name with `Jr.` | `preparedOnly` |
+//
+// The calls sit on hand-placed securities of DEMO_FACTS (so they exist at every seed and
+// scale), on the days those securities' reports are published in fundamentals.csv, and quote
+// the reported figures.
+
 export type TranscriptLayout = 'fool' | 'sa';
 export type TranscriptSection = 'prepared' | 'qa';
 export type TranscriptRole = 'operator' | 'executive' | 'analyst' | 'unknown';

@@ -1,7 +1,5 @@
-/**
- * Seeded random numbers for the demo generators: the same seed gives the same stream on
- * every machine, and each (purpose, item) gets its own stream.
- */
+// Seeded random numbers for the demo generators: the same seed gives the same stream on
+// every machine, and each (purpose, item) gets its own stream.
 
 /** mulberry32: tiny, fast, and good enough for synthetic data. */
 export class Random {

@@ -1,8 +1,7 @@
-/**
- * The demo's exchange calendar: weekdays minus New Year's Day, Independence Day and
- * Christmas. A holiday that falls on a weekend is simply not observed (no Friday/Monday
- * substitute) — the demo only needs a calendar that is fixed and has gaps, not NYSE's.
- */
+// The demo's exchange calendar: weekdays minus New Year's Day, Independence Day and
+// Christmas. A holiday that falls on a weekend is simply not observed (no Friday/Monday
+// substitute) — the demo only needs a calendar that is fixed and has gaps, not NYSE's.
+
 const MS_PER_DAY = 86_400_000;
 const HOLIDAYS = new Set(['01-01', '07-04', '12-25']);
 

@@ -1,5 +1,8 @@
 import type { HippoEvent } from '../shared/cloudevents.ts';
 
+/** Handles one event; its promise settling acknowledges the event (see `Bus`). */
+export type Handler = (event: HippoEvent) => Promise<void>;
+
 /**
  * The event bus under the broker. The in-memory bus and the Kafka bus implement it; the
  * dispatcher and the ingress do not know which they have.
@@ -8,8 +11,6 @@ import type { HippoEvent } from '../shared/cloudevents.ts';
  * Kafka broker does): `publish` resolves once the event is durably accepted; a handler's
  * promise settling is the acknowledgement (the offset commit).
  */
-export type Handler = (event: HippoEvent) => Promise<void>;
-
 export interface Bus {
   publish(event: HippoEvent): Promise<void>;
   subscribe(group: string, handler: Handler): Promise<void>;

@@ -1,13 +1,12 @@
+// The event catalog (DESIGN §3): every type Hippo emits or accepts, with the schema its
+// data is validated against on receipt.
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
 import { z } from 'zod';
 import { ValidationError } from '../shared/errors.ts';
 import type { HippoEvent, HippoExtensions } from '../shared/cloudevents.ts';
 
-/**
- * The event catalog (DESIGN §3): every type Hippo emits or accepts, with the schema its
- * data is validated against on receipt.
- */
+/** Every event type Hippo emits or accepts (DESIGN §3). */
 export const EventTypes = {
   runRequested: 'dev.hippo.run.requested',
   stepRequested: 'dev.hippo.step.requested',

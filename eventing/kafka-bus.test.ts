@@ -11,8 +11,8 @@ import { eventually } from '../local/helpers.test-support.ts';
 import { EventTypes, makeEvent, malformedReason } from './catalog.ts';
 import { KafkaBus, OffsetTracker } from './kafka-bus.ts';
 
-/** The Kafka bus against a real broker: the wire format, groups, commits after handling, dead letters. */
 interface Ctx { brokers: string; kcat: string }
+/** The Kafka bus against a real broker: the wire format, groups, commits after handling, dead letters. */
 const test = suite<Ctx>('kafka bus (real broker)');
 const run = promisify(execFile);
 

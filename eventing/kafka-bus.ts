@@ -5,17 +5,6 @@ import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import type { Bus, Handler } from './bus.ts';
 
-/**
- * The Kafka bus (DESIGN §1, §3, §10): the broker's events on one topic, in CloudEvents
- * **binary** mode (`ce_*` headers, key = `partitionkey` = run id). `publish` resolves once
- * every in-sync replica has the record (acks=all, idempotent producer). Each subscription is
- * its own consumer group, as Knative's Kafka broker gives each Trigger one. Delivery is
- * unordered within a partition (Knative's default): records are handled concurrently, and a
- * partition's offset is committed only up to the last record whose handler has finished —
- * delivered, or dead-lettered — so a crash redelivers what was in flight, never skips it.
- * A record that is not a CloudEvent is passed over by the groups and written once, with
- * its reason, to `<topic>.dead-letter` by the `validator` group.
- */
 export interface KafkaBusOptions {
   brokers: string[];
   topic: string;
@@ -37,6 +26,17 @@ export interface KafkaBusOptions {
 
 export const kafkaBusDefaults = { partitions: 6, maxInFlight: 64, clientId: 'hippo' };
 
+/**
+ * The Kafka bus (DESIGN §1, §3, §10): the broker's events on one topic, in CloudEvents
+ * **binary** mode (`ce_*` headers, key = `partitionkey` = run id). `publish` resolves once
+ * every in-sync replica has the record (acks=all, idempotent producer). Each subscription is
+ * its own consumer group, as Knative's Kafka broker gives each Trigger one. Delivery is
+ * unordered within a partition (Knative's default): records are handled concurrently, and a
+ * partition's offset is committed only up to the last record whose handler has finished —
+ * delivered, or dead-lettered — so a crash redelivers what was in flight, never skips it.
+ * A record that is not a CloudEvent is passed over by the groups and written once, with
+ * its reason, to `<topic>.dead-letter` by the `validator` group.
+ */
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
   private readonly producer: Producer;

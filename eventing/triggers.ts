@@ -1,10 +1,6 @@
 import { EventTypes } from './catalog.ts';
 
-/**
- * The trigger table: which subscriber gets which events, and how hard the broker tries.
- * The local dispatcher routes by it, and the Knative Triggers are generated from it
- * (DESIGN §10–11), so the two never drift.
- */
+/** How hard the broker tries to deliver a trigger's events (Knative's `delivery` spec). */
 export interface Delivery {
   /** Retries after the first attempt (Knative `delivery.retry`). */
   retry: number;
@@ -55,6 +51,11 @@ export interface TriggerTableOptions {
 
 export const triggerDefaults = { retry: 3, backoffDelayMs: 500 };
 
+/**
+ * The trigger table: which subscriber gets which events, and how hard the broker tries.
+ * The local dispatcher routes by it, and the Knative Triggers are generated from it
+ * (DESIGN §10–11), so the two never drift.
+ */
 export function triggerTable(options: TriggerTableOptions): Trigger[] {
   const o = { ...triggerDefaults, ...options };
   const delivery = (timeoutMs: number): Delivery => ({

@@ -1,20 +1,19 @@
+// Fault drills (DESIGN §10): `HIPPO_CHAOS` makes step processes fail for real, so operators
+// can watch the platform recover. Rules are comma-separated `<fault>:<step>:<attempt>`:
+//
+// - `oom:pit-join:1`  — on attempt 1 the process allocates until its tier's heap limit kills it;
+// - `kill:export:1`   — the process SIGKILLs itself mid-request;
+// - `hang:delisting-adjust:*` — never answers (`*`: every attempt).
+//
+// A fourth field makes a rule random: `kill:*:1:5%` kills 5 % of first attempts of any step.
+// The draw is a hash of run, step and attempt, so a drill is reproducible and a re-dispatched
+// attempt draws again.
+//
+// Off unless set. Never set it in production.
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../shared/errors.ts';
 
-/**
- * Fault drills (DESIGN §10): `HIPPO_CHAOS` makes step processes fail for real, so operators
- * can watch the platform recover. Rules are comma-separated `<fault>:<step>:<attempt>`:
- *
- * - `oom:pit-join:1`  — on attempt 1 the process allocates until its tier's heap limit kills it;
- * - `kill:export:1`   — the process SIGKILLs itself mid-request;
- * - `hang:delisting-adjust:*` — never answers (`*`: every attempt).
- *
- * A fourth field makes a rule random: `kill:*:1:5%` kills 5 % of first attempts of any step.
- * The draw is a hash of run, step and attempt, so a drill is reproducible and a re-dispatched
- * attempt draws again.
- *
- * Off unless set. Never set it in production.
- */
+/** What a rule does to a step process: run out of memory, be killed, or hang. */
 export type Fault = 'oom' | 'kill' | 'hang';
 
 export interface ChaosRule {

@@ -1,13 +1,11 @@
+// The lifecycle every function gets from serveFunction (DESIGN §11): on SIGTERM it stops
+// accepting, lets the request in flight finish, then exits 0. Run in a real child process, as
+// the local runner and the kubelet run functions.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-/**
- * The lifecycle every function gets from serveFunction (DESIGN §11): on SIGTERM it stops
- * accepting, lets the request in flight finish, then exits 0. Run in a real child process, as
- * the local runner and the kubelet run functions.
- */
 const ROOT = new URL('..', import.meta.url).pathname;
 const SCRIPT = `
 import { Hono } from 'hono';

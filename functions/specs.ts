@@ -1,10 +1,7 @@
 import { STEPS, stepService } from '../eventing/triggers.ts';
 import type { EnvName } from './wiring.ts';
 
-/**
- * Every function Hippo deploys: what the local runner starts and what the Knative
- * manifests describe. DuckDB steps are deployed once per memory tier.
- */
+/** One function: how it is deployed, and what it needs (store, broker, Pub/Sub, configuration). */
 export interface FunctionSpec {
   name: string;
   /** Entry point, relative to the repository root. */
@@ -54,6 +51,10 @@ export interface FunctionSpec {
 /** What the coordinator (`runs`) and the deadline sweep (watchdog) read: the tiers, step deadlines, standing runs' debounce. */
 const ORCHESTRATION_CONFIG: EnvName[] = ['HIPPO_TIERS', 'HIPPO_STEP_TIMEOUT', 'HIPPO_STEP_TIMEOUTS', 'HIPPO_WATCH_DEBOUNCE_SECONDS'];
 
+/**
+ * Every function Hippo deploys: what the local runner starts and what the Knative
+ * manifests describe. DuckDB steps are deployed once per memory tier.
+ */
 export const functionSpecs: FunctionSpec[] = [
   // HIPPO_WORKERS_URL: the workers shown by GET /workers (the watchdog's view, or the local runner's).
   { name: 'runs', entry: 'functions/runs/main.ts', tiered: false, minScale: 1, concurrency: 0, memory: '1GiB', cpu: '500m', maxScale: 10, target: 50, public: true, store: true, sink: true, config: [...ORCHESTRATION_CONFIG, 'HIPPO_TOKEN', 'HIPPO_MAX_BODY_BYTES', 'HIPPO_WORKERS_URL'] },
@@ -61,7 +62,7 @@ export const functionSpecs: FunctionSpec[] = [
   { name: 'retry', entry: 'functions/retry/main.ts', tiered: false, minScale: 0, concurrency: 0, memory: '256MiB', cpu: '100m', maxScale: 4, config: ['HIPPO_TIERS'] },
   // Woken by a PingSource (a timer locally); one sweep at a time.
   { name: 'watchdog', entry: 'functions/watchdog/main.ts', tiered: false, minScale: 0, concurrency: 1, memory: '512MiB', cpu: '100m', maxScale: 1, store: true, sink: true, kubernetes: true, config: [...ORCHESTRATION_CONFIG, 'HIPPO_WORKERS_URL'], schedule: '* * * * *' },
-  // Backups of the ledger, results and lake into HIPPO_BACKUP_STORE, hourly; one at a time (shared/backup.ts).
+  // Backups of the ledger, results and lake into HIPPO_BACKUP_STORE, hourly; one at a time (functions/backup/).
   { name: 'backup', entry: 'functions/backup/main.ts', tiered: false, minScale: 0, concurrency: 1, memory: '512MiB', cpu: '250m', maxScale: 1, store: true, config: ['HIPPO_BACKUP_STORE', 'HIPPO_BACKUP_KEEP'], schedule: '0 * * * *' },
   // functions/step-main.ts: the tier's memory, and the fault drills (HIPPO_CHAOS).
   ...STEPS.map((step): FunctionSpec => ({ name: step, entry: `functions/${step}/main.ts`, tiered: true, minScale: 0, concurrency: 1, duckdb: true, store: true, config: ['HIPPO_TIER', 'HIPPO_TIERS', 'HIPPO_MEMORY_LIMIT', 'HIPPO_CHAOS'] })),

@@ -1,18 +1,15 @@
+// One wiring per function (DESIGN §11–12): the environment a function gets follows from what
+// its spec says it needs — the store, the broker (`sink`), Pub/Sub, the configuration it
+// reads — by this one derivation, for the local runner (local/dev.ts) and the Knative
+// manifests (knative/generate.ts) alike. A platform only supplies its values; what one
+// platform leaves out, and why, is listed once (`LEFT_OUT`).
+//
+// ```ts
+// envNames(retrySpec); // ['HIPPO_HOST', 'PORT', 'HIPPO_LOG_LEVEL', 'HIPPO_TIERS', 'NODE_OPTIONS']
+// functionEnv(svc, 'knative', knativeValues(settings)); // { HIPPO_STORE: 's3://hippo/prod', … }
+// ```
 import type { Config } from '../shared/config.ts';
 import type { FunctionSpec, ServiceSpec } from './specs.ts';
-
-/**
- * One wiring per function (DESIGN §11–12): the environment a function gets follows from what
- * its spec says it needs — the store, the broker (`sink`), Pub/Sub, the configuration it
- * reads — by this one derivation, for the local runner (local/dev.ts) and the Knative
- * manifests (knative/generate.ts) alike. A platform only supplies its values; what one
- * platform leaves out, and why, is listed once (`LEFT_OUT`).
- *
- * ```ts
- * envNames(retrySpec); // ['HIPPO_HOST', 'PORT', 'HIPPO_LOG_LEVEL', 'HIPPO_TIERS', 'NODE_OPTIONS']
- * functionEnv(svc, 'knative', knativeValues(settings)); // { HIPPO_STORE: 's3://hippo/prod', … }
- * ```
- */
 
 /** Every variable a function may be given (its Config's, and Node's heap limit), in the order a Service lists them. */
 export const ENV_NAMES = [

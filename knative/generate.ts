@@ -1,3 +1,13 @@
+// The Knative deployment, generated (DESIGN §11): a Service per function and tier from the
+// function specs, a Trigger per row of the trigger table, the Kafka Broker, the PingSources
+// of scheduled functions, the SinkBinding of the functions that emit on their own and a
+// ContainerSource per event source (the Pub/Sub bridge) — from
+// the same sources the local platform runs on, so the two never drift.
+//
+// ```ts
+// const files = renderManifests(settings); // Map { 'base/services.yaml' => '…', … }
+// await writeManifests('knative', settings);
+// ```
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
@@ -8,19 +18,6 @@ import { formatBytes, parseBytes } from '../shared/config.ts';
 import { duckdbProcessHeapMiB } from '../shared/duckdb.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { ManifestSettings } from './settings.ts';
-
-/**
- * The Knative deployment, generated (DESIGN §11): a Service per function and tier from the
- * function specs, a Trigger per row of the trigger table, the Kafka Broker, the PingSources
- * of scheduled functions, the SinkBinding of the functions that emit on their own and a
- * ContainerSource per event source (the Pub/Sub bridge) — from
- * the same sources the local platform runs on, so the two never drift.
- *
- * ```ts
- * const files = renderManifests(settings); // Map { 'base/services.yaml' => '…', … }
- * await writeManifests('knative', settings);
- * ```
- */
 
 /** A Kubernetes object as it goes into the YAML. */
 export interface K8sObject {

@@ -20,8 +20,7 @@ import { settings, type ManifestSettings } from './settings.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-/** The Knative CRDs the manifests must satisfy, from the project's shared reference folder. */
-// Knative's CRDs, copied into the repository (reference/knative-crds/README.md): the test runs from any clone.
+/** The Knative CRDs the manifests must satisfy, copied into the repository (reference/knative-crds/README.md): the test runs from any clone. */
 const crdDir = join(root, 'reference', 'knative-crds');
 
 const files = manifestFiles(settings);
@@ -179,9 +178,9 @@ function strict(s: Schema): Schema {
   return s;
 }
 
-/** Core Kubernetes kinds have no CRD: the few fields the generator uses, just as strict. */
 const str = { type: 'string' };
 const strings = { type: 'array', items: str };
+/** Core Kubernetes kinds have no CRD: the few fields the generator uses, just as strict. */
 const coreSchemas: Record<string, Schema> = {
   'v1 Namespace': { type: 'object', properties: {} },
   'v1 ServiceAccount': { type: 'object', properties: {} },

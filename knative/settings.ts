@@ -1,9 +1,9 @@
-/**
- * The cluster's side of the Knative manifests: what `npm run manifests` cannot learn from the
- * trigger table (`eventing/triggers.ts`) and the function specs (`functions/specs.ts`). Edit
- * here, run `npm run manifests`, commit both: CI fails when `knative/` differs from what this
- * file and those two generate.
- */
+// The cluster's side of the Knative manifests: what `npm run manifests` cannot learn from the
+// trigger table (`eventing/triggers.ts`) and the function specs (`functions/specs.ts`). Edit
+// here, run `npm run manifests`, commit both: CI fails when `knative/` differs from what this
+// file and those two generate.
+
+/** The containers of the DuckDB steps at one memory tier. */
 export interface TierSettings {
   /** Memory of the tier's containers (request = limit), in HIPPO_TIERS notation: `4GiB`. */
   memory: string;

@@ -11,12 +11,12 @@ import { AS_OF, PARAMS, platformWith } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 import { eventually } from './helpers.test-support.ts';
 
+interface Ctx { dir: string; store: FileStore; backups: string }
 /**
  * Backups on a schedule under `hippo dev` (the local stand-in for the backup function's
  * PingSource): with HIPPO_BACKUP_STORE set, the platform backs the store up every
  * HIPPO_BACKUP_SECONDS; a backup restored into an empty store has the run and its result.
  */
-interface Ctx { dir: string; store: FileStore; backups: string }
 const test = suite<Ctx>('scheduled backups on the local platform');
 
 test.before(async (ctx) => {

@@ -9,13 +9,13 @@ import { AS_OF, calmSha } from './drills.test-support.ts';
 import { freePort, startLocalPlatform } from './dev.ts';
 import { demoStore } from './demo.ts';
 
+interface Ctx { dir: string; store: FileStore }
 /**
  * The functions as the container image runs them: `npm run build` bundles each into
  * dist/functions/<name>/main.js, and the local platform runs those files with plain `node`
  * (no tsx). Both pipelines give the same bytes as the TypeScript run in process — so the
  * bundle loads DuckDB's and zstd's native addons, the AWS SDK and the rest correctly.
  */
-interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('the built functions (dist/, plain node)');
 const ROOT = new URL('..', import.meta.url).pathname;
 

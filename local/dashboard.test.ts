@@ -11,14 +11,6 @@ import type { LocalPlatform } from './dev.ts';
 import { platformWith } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 
-/**
- * The runs dashboard in a real browser (Debian's headless Chromium, driven by playwright-core)
- * against the local platform (real processes) with HIPPO_TOKEN set: without the token it
- * refuses; `?token=` signs in and leaves the address; a run submitted through the form appears
- * on the list and turns `succeeded` while the list stays open (live updates, no reload); its
- * page shows every step and attempt; the Arrow download has the run's sha256; a failing run
- * shows its reason. Each page's screenshot goes to .artifacts/dashboard/ (not committed).
- */
 interface Ctx {
   dir: string;
   store: FileStore;
@@ -28,6 +20,14 @@ interface Ctx {
   context: BrowserContext;
   base: string;
 }
+/**
+ * The runs dashboard in a real browser (Debian's headless Chromium, driven by playwright-core)
+ * against the local platform (real processes) with HIPPO_TOKEN set: without the token it
+ * refuses; `?token=` signs in and leaves the address; a run submitted through the form appears
+ * on the list and turns `succeeded` while the list stays open (live updates, no reload); its
+ * page shows every step and attempt; the Arrow download has the run's sha256; a failing run
+ * shows its reason. Each page's screenshot goes to .artifacts/dashboard/ (not committed).
+ */
 const test = suite<Ctx>('runs dashboard in headless Chromium');
 
 const TOKEN = `dashboard-${Date.now()}`;

@@ -13,16 +13,16 @@ import { pidsMatching } from './procs.test-support.ts';
 import { demoStore } from './demo.ts';
 import { eventually } from './helpers.test-support.ts';
 
-/**
- * The local platform for real: the broker in this process, every function a child process
- * on its own port, talking HTTP — what `npm start` runs.
- */
 const ROOT = new URL('..', import.meta.url).pathname;
 const IDLE_MS = 1500;
 const COLUMNS = ['date', 'sid', 'ticker', 'exchange', 'close', 'ret', 'delist_ret', 'ret_adj', 'delist_imputed'];
 
 let storeEnv = '';
 interface Ctx { dir: string; store: FileStore; platform: LocalPlatform }
+/**
+ * The local platform for real: the broker in this process, every function a child process
+ * on its own port, talking HTTP — what `npm start` runs.
+ */
 const test = suite<Ctx>('local platform (real processes)');
 
 test.before(async (ctx) => {

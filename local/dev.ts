@@ -21,11 +21,6 @@ import { binaryMessage } from '../shared/cloudevents.ts';
 import { ProcessRunner } from './runner.ts';
 import { startSources } from './sources.ts';
 
-/**
- * `hippo dev`: the local platform. The broker (ingress + trigger dispatcher) runs in this
- * process; every function runs as its own child process under the ProcessRunner, exactly
- * the code a Knative Service runs. `runs` listens on `port` (8080); the broker on `brokerPort`.
- */
 /** Instances per Service at most, locally: one more than the cores, so a stuck one never stops the work. */
 const LOCAL_MAX_SCALE = availableParallelism() + 1;
 
@@ -49,6 +44,11 @@ export interface LocalPlatform {
   stop(): Promise<void>;
 }
 
+/**
+ * `hippo dev`: the local platform. The broker (ingress + trigger dispatcher) runs in this
+ * process; every function runs as its own child process under the ProcessRunner, exactly
+ * the code a Knative Service runs. `runs` listens on `port` (8080); the broker on `brokerPort`.
+ */
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const { config } = options;
   const log = options.log ?? silentLogger;

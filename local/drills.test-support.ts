@@ -1,3 +1,7 @@
+// The fault drills of DESIGN §10 as functions, so the same drill runs on the memory bus
+// (local/faults.test.ts) and on Kafka (local/kafka-drills.test.ts). Each starts the local
+// platform — real processes — with HIPPO_CHAOS set, submits through the SDK, and checks what
+// a user would see: the run's end, its steps' attempts, and the result's bytes.
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,12 +13,7 @@ import { Hippo, RunFailedError, type RunView } from '../sdk/index.ts';
 import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
 import { runToEnd, startEmbedded } from './embedded.ts';
 
-/**
- * The fault drills of DESIGN §10 as functions, so the same drill runs on the memory bus
- * (local/faults.test.ts) and on Kafka (local/kafka-drills.test.ts). Each starts the local
- * platform — real processes — with HIPPO_CHAOS set, submits through the SDK, and checks what
- * a user would see: the run's end, its steps' attempts, and the result's bytes.
- */
+/** Where a drill runs: its store, and the bus. */
 export interface DrillEnv {
   store: FileStore;
   /** Kafka bootstrap servers; the memory bus when unset. */

@@ -10,12 +10,12 @@ import { DEMO_FACTS } from '../demo/demo-facts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
 import { demoStore } from './demo.ts';
 
+interface Ctx { dir: string; store: FileStore; hippo: Embedded }
 /**
  * The equity-panel end to end on the demo data, in one process (the same apps, trigger
  * table and dispatcher as the local platform): the §7.1 rules checked on the hand-placed
  * cases of the demo dataset, through the result a user downloads.
  */
-interface Ctx { dir: string; store: FileStore; hippo: Embedded }
 const test = suite<Ctx>('equity-panel end to end (embedded)');
 const config = { HIPPO_TIERS: [1 << 30, 4 << 30, 16 << 30], HIPPO_STEP_TIMEOUT: 600 };
 

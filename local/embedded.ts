@@ -18,11 +18,6 @@ import { createApp as createPitJoin } from '../functions/pit-join/app.ts';
 import { createApp as createTranscriptSplit } from '../functions/transcript-split/app.ts';
 import type { StepDeps } from '../functions/step-app.ts';
 
-/**
- * Hippo in one process: the same function apps, trigger table and dispatcher as the local
- * platform, but every Service is called in-process (`app.fetch`) instead of over HTTP.
- * `hippo run` without `--url` uses it, and so do the logic-level end-to-end tests.
- */
 export interface EmbeddedOptions {
   store: ObjectStore;
   config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> & Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS' | 'HIPPO_MAX_BODY_BYTES'>>;
@@ -43,6 +38,11 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
+/**
+ * Hippo in one process: the same function apps, trigger table and dispatcher as the local
+ * platform, but every Service is called in-process (`app.fetch`) instead of over HTTP.
+ * `hippo run` without `--url` uses it, and so do the logic-level end-to-end tests.
+ */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const log = options.log ?? silentLogger;
   const bus = options.bus ?? new MemoryBus(log);

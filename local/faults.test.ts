@@ -6,6 +6,7 @@ import { FileStore } from '../shared/file-store.ts';
 import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 
+interface Ctx extends DrillEnv { dir: string }
 /**
  * Fault drills on the local platform (HIPPO_CHAOS, real processes, memory bus): out of memory
  * and kills go one memory tier up and complete with the same bytes; out of memory everywhere
@@ -13,7 +14,6 @@ import { demoStore } from './demo.ts';
  * `timeout`; a corrupt lake part fails at once, naming the part. The same drills run on
  * Kafka in kafka-drills.test.ts.
  */
-interface Ctx extends DrillEnv { dir: string }
 const test = suite<Ctx>('fault drills, memory bus (HIPPO_CHAOS, real processes)');
 
 test.before(async (ctx) => {

@@ -1,3 +1,6 @@
+// For the tests: polling, and the real services (S3, Kafka, Pub/Sub) a test file needs,
+// started for it alone when `npm test` did not pass one. The demo store they also use is
+// `demoStore` (local/demo.ts), which the benchmarks use too.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +8,6 @@ import { s3Down, s3Up } from '../scripts/s3.mjs';
 import { kafkaDown, kafkaUp } from '../scripts/kafka.mjs';
 import { pubsubDown, pubsubUp } from '../scripts/pubsub.mjs';
 import { freePort } from '../scripts/processes.mjs';
-
-/**
- * For the tests: polling, and the real services (S3, Kafka, Pub/Sub) a test file needs,
- * started for it alone when `npm test` did not pass one. The demo store they also use is
- * `demoStore` (local/demo.ts), which the benchmarks use too.
- */
 
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 20_000, what = 'condition'): Promise<T> {

@@ -7,12 +7,12 @@ import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type Dril
 import { demoStore } from './demo.ts';
 import { kafkaBrokers } from './helpers.test-support.ts';
 
+interface Ctx extends DrillEnv { dir: string }
 /**
  * The fault drills of faults.test.ts with a real Kafka broker carrying every event (each
  * drill on its own topic): the dead-letter path, the tier escalation and the watchdog work
  * the same way over Kafka as over the memory bus.
  */
-interface Ctx extends DrillEnv { dir: string }
 const test = suite<Ctx>('fault drills, Kafka (HIPPO_CHAOS, real processes, real broker)');
 
 test.before(async (ctx) => {

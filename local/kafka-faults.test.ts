@@ -16,12 +16,12 @@ import { pidsMatching } from './procs.test-support.ts';
 import { demoStore } from './demo.ts';
 import { eventually, kafkaBrokers } from './helpers.test-support.ts';
 
+interface Ctx { dir: string; store: FileStore; kcat: string }
 /**
  * At-least-once over Kafka, by force: the whole platform killed with SIGKILL in the middle of
  * a run, and the Kafka broker stopped and started during one. Nothing is lost, nothing is
  * completed twice, and the result is the same bytes as an undisturbed run.
  */
-interface Ctx { dir: string; store: FileStore; kcat: string }
 const test = suite<Ctx>('Kafka faults (real broker, real processes)');
 const ROOT = new URL('..', import.meta.url).pathname;
 const exec = promisify(execFile);

@@ -12,12 +12,12 @@ import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
 import { demoStore } from './demo.ts';
 import { eventually, kafkaBrokers } from './helpers.test-support.ts';
 
+interface Ctx { dir: string; store: FileStore; platform: LocalPlatform; hippo: Hippo; brokers: string; topic: string; kcat: string }
 /**
  * The local platform on a real Kafka broker (KAFKA_BROKERS): the same functions and trigger
  * table, every event through the topic in CloudEvents binary mode. Clients Hippo did not
  * write (kcat) start runs and read Hippo's events.
  */
-interface Ctx { dir: string; store: FileStore; platform: LocalPlatform; hippo: Hippo; brokers: string; topic: string; kcat: string }
 const test = suite<Ctx>('local platform on Kafka (real broker, real processes)');
 const ROOT = new URL('..', import.meta.url).pathname;
 const exec = promisify(execFile);

@@ -11,13 +11,13 @@ import { lakeParts, loadDatasets, partsByInstant } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { Random } from '../demo/random.ts';
 
+interface Ctx { dir: string; store: FileStore }
 /**
  * The lake "as of" an instant (DESIGN §4): per key, the row recorded last by then; equal
  * instants in two parts, the later part. Lakes built the way users build them — deliveries
  * through ingest, some with one `recorded_at`, some vendor histories with their own — and read
  * back through `loadDatasets`, against the rule computed here row by row.
  */
-interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('lake');
 test.before.each(async (ctx) => {
   ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-lake-'));

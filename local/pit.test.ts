@@ -9,12 +9,12 @@ import { DEMO_FACTS } from '../demo/demo-facts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
 import { demoStore } from './demo.ts';
 
+interface Ctx { dir: string; store: FileStore; hippo: Embedded }
 /**
  * equity-panel with point-in-time fundamentals and macro, end to end on the demo data:
  * the hand-placed publications, restatements, the vendor correction and the GDP vintage,
  * with the exact values DESIGN §7.2 gives them.
  */
-interface Ctx { dir: string; store: FileStore; hippo: Embedded }
 const test = suite<Ctx>('equity-panel point in time (embedded)');
 const config = { HIPPO_TIERS: [1 << 30, 4 << 30, 16 << 30], HIPPO_STEP_TIMEOUT: 600 };
 const FIELDS = ['book_value', 'eps', 'net_income', 'revenue'];

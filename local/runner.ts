@@ -4,14 +4,7 @@ import { silentLogger } from '../shared/log.ts';
 import type { ServiceSpec } from '../functions/specs.ts';
 import type { WorkerStatus } from '../eventing/catalog.ts';
 
-/**
- * The local stand-in for Knative Serving. Each Service is a pool of child processes
- * (instances), each on its own port: the first request starts one (scale from zero); when
- * every instance is full — `concurrency` requests each, Knative's `containerConcurrency` — and
- * the pool is below its `maxInstances`, another starts (scale out); an instance idle for
- * `idleMs` stops (scale to zero, down to `minScale`); a dead one is replaced on demand, and
- * `minScale` Services are brought back at once.
- */
+/** The Services a ProcessRunner runs, and how it starts and scales their processes. */
 export interface RunnerOptions {
   services: ServiceSpec[];
   /** Repository root: entries are relative to it, and `tsx` is resolved from it. */
@@ -61,6 +54,14 @@ interface Service {
   oomKills: number;
 }
 
+/**
+ * The local stand-in for Knative Serving. Each Service is a pool of child processes
+ * (instances), each on its own port: the first request starts one (scale from zero); when
+ * every instance is full — `concurrency` requests each, Knative's `containerConcurrency` — and
+ * the pool is below its `maxInstances`, another starts (scale out); an instance idle for
+ * `idleMs` stops (scale to zero, down to `minScale`); a dead one is replaced on demand, and
+ * `minScale` Services are brought back at once.
+ */
 export class ProcessRunner {
   private readonly services = new Map<string, Service>();
   private readonly log: Logger;

@@ -9,12 +9,12 @@ import { freePort, startLocalPlatform, type LocalPlatform } from './dev.ts';
 import { demoStore } from './demo.ts';
 import { s3Endpoint } from './helpers.test-support.ts';
 
+interface Ctx { dir: string; store: S3Store; platform: LocalPlatform; hippo: Hippo }
 /**
  * Hippo on S3 (moto) end to end: the demo ingested into `s3://…`, the local platform's
  * function processes reading and writing the bucket, a run fetched through the SDK and
  * through the presigned link the API offers.
  */
-interface Ctx { dir: string; store: S3Store; platform: LocalPlatform; hippo: Hippo }
 const test = suite<Ctx>('on S3 (moto, real processes)');
 const ROOT = new URL('..', import.meta.url).pathname;
 

@@ -8,13 +8,13 @@ import { RunFailedError } from '../sdk/index.ts';
 import { AS_OF, calmSha, platformWith } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 
+interface Ctx { dir: string; store: FileStore }
 /**
  * Load on the local platform (real processes, memory bus): a burst of 200 runs submitted at
  * once, then a soak of 1000 runs with random faults — kills, out of memory, hangs — and bad
  * input (a corrupt lake part some runs read). Every run must end; every failure must carry a
  * reason; every success must carry exactly the bytes an undisturbed run produces.
  */
-interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('burst and soak (real processes, random faults)');
 
 const BURST = Number(process.env.HIPPO_BURST_RUNS ?? 200);

@@ -12,6 +12,7 @@ import { platformWith } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 import { pubsubEmulator } from './helpers.test-support.ts';
 
+interface Ctx { dir: string; store: FileStore }
 /**
  * Standing runs end to end on the local platform (real processes): a vendor restatement —
  * published to Pub/Sub (the real emulator; the bridge turns it into
@@ -20,7 +21,6 @@ import { pubsubEmulator } from './helpers.test-support.ts';
  * differs exactly in the restated rows; the old run's result is unchanged; the old request
  * with the old asOf gives the old bytes again.
  */
-interface Ctx { dir: string; store: FileStore }
 const test = suite<Ctx>('standing runs, end to end');
 const PARAMS = { start: '2015-01-02', end: '2015-06-30', fields: ['eps'], audit: true };
 

@@ -13,8 +13,8 @@ import { stepRequestedEvent, type StepCompleted } from '../eventing/catalog.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { createApp } from '../functions/transcript-split/app.ts';
 
-/** The transcript-split step through its app: the call window, sids, corrections, the columns of DESIGN §6.2. */
 interface Ctx { dir: string; store: FileStore }
+/** The transcript-split step through its app: the call window, sids, corrections, the columns of DESIGN §6.2. */
 const test = suite<Ctx>('transcript-split step');
 test.before.each(async (ctx) => {
   ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-split-'));

@@ -9,8 +9,8 @@ import { SAMPLE_CALLS } from '../demo/demo-transcripts.ts';
 import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
 import { demoStore } from './demo.ts';
 
-/** The `transcripts` pipeline end to end on the demo data: ingest → transcript-split → export. */
 interface Ctx { dir: string; store: FileStore; hippo: Embedded }
+/** The `transcripts` pipeline end to end on the demo data: ingest → transcript-split → export. */
 const test = suite<Ctx>('transcripts pipeline (embedded)');
 const config = { HIPPO_TIERS: [1 << 30, 4 << 30, 16 << 30], HIPPO_STEP_TIMEOUT: 600 };
 

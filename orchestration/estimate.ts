@@ -1,10 +1,6 @@
 import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 
 /**
- * The planner's memory estimate (DESIGN §10): a step's first attempt goes to the smallest
- * tier whose DuckDB memory (≈ 60 % of the tier) holds its working set, so an obviously big
- * request does not start at tier 0 only to be killed there.
- *
  * The working set is taken as a multiple of the step's input — the Parquet it reads from the
  * lake plus the outputs of the steps before it. Parquet is compressed ~4–8× and a join or sort
  * holds both sides and its result, hence 20×: the pit-join benchmark (5 M panel rows, ~90 MB of
@@ -13,6 +9,11 @@ import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
  */
 export const WORKING_SET_PER_INPUT_BYTE = 20;
 
+/**
+ * The planner's memory estimate (DESIGN §10): a step's first attempt goes to the smallest
+ * tier whose DuckDB memory (≈ 60 % of the tier) holds its working set, so an obviously big
+ * request does not start at tier 0 only to be killed there.
+ */
 export function firstTier(inputBytes: number, tiers: readonly number[]): number {
   if (tiers.length === 0) return 0;
   const need = inputBytes * WORKING_SET_PER_INPUT_BYTE;

@@ -1,3 +1,6 @@
+// The ledger's compare-and-swap under contention (DESIGN §4): many writers on one run, each
+// losing races and re-applying, never lose an update. Run against every store backend the
+// environment provides.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +14,6 @@ import { keys, type ObjectStore } from '../shared/object-store.ts';
 import { Ledger } from './ledger.ts';
 import type { Run } from './run.ts';
 
-/**
- * The ledger's compare-and-swap under contention (DESIGN §4): many writers on one run, each
- * losing races and re-applying, never lose an update. Run against every store backend the
- * environment provides.
- */
 const stores: { name: string; open: () => Promise<{ store: ObjectStore; close: () => Promise<void> }> }[] = [
   {
     name: 'file',

@@ -11,9 +11,9 @@ import { demoStore } from '../local/demo.ts';
 import { eventually } from '../local/helpers.test-support.ts';
 import { Hippo, HippoHttpError, ResultIntegrityError, RunFailedError, WaitTimeoutError, remoteRun, runParams } from './index.ts';
 
-/** The SDK against a running local platform (real function processes over HTTP), as a researcher uses it. */
 const ROOT = new URL('..', import.meta.url).pathname;
 interface Ctx { dir: string; platform: LocalPlatform; hippo: Hippo }
+/** The SDK against a running local platform (real function processes over HTTP), as a researcher uses it. */
 const test = suite<Ctx>('sdk');
 
 test.before(async (ctx) => {

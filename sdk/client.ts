@@ -4,19 +4,7 @@ import { HTTP, type CloudEventV1 } from 'cloudevents';
 import { readArrow } from '../shared/arrow-codec.ts';
 import { HippoHttpError, ResultIntegrityError, RunFailedError, WaitTimeoutError } from './errors.ts';
 
-/**
- * The Hippo client: submit a pipeline run, follow it, fetch its result as an Arrow Table.
- *
- * @example
- * const hippo = new Hippo({ url: 'http://localhost:8080' });
- * const { id } = await hippo.submit('equity-panel', { start: '2010-01-04', end: '2010-12-31' });
- * await hippo.wait(id, { onProgress: (run) => console.log(run.status) });
- * const table = await hippo.result(id); // apache-arrow Table, sha256 checked
- *
- * // or in one call, RPC style:
- * const panel = hippo.remote('equity-panel');
- * const t = await panel({ start: '2010-01-04', end: '2010-12-31', fields: ['eps'] });
- */
+/** Where the client finds Hippo, and how it authenticates. */
 export interface HippoOptions {
   /** The runs API, e.g. `http://localhost:8080`. */
   url: string;
@@ -79,6 +67,19 @@ export interface WaitOptions {
 
 export type ResultFormat = 'arrow' | 'parquet' | 'csv';
 
+/**
+ * The Hippo client: submit a pipeline run, follow it, fetch its result as an Arrow Table.
+ *
+ * @example
+ * const hippo = new Hippo({ url: 'http://localhost:8080' });
+ * const { id } = await hippo.submit('equity-panel', { start: '2010-01-04', end: '2010-12-31' });
+ * await hippo.wait(id, { onProgress: (run) => console.log(run.status) });
+ * const table = await hippo.result(id); // apache-arrow Table, sha256 checked
+ *
+ * // or in one call, RPC style:
+ * const panel = hippo.remote('equity-panel');
+ * const t = await panel({ start: '2010-01-04', end: '2010-12-31', fields: ['eps'] });
+ */
 export class Hippo {
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;

@@ -1,4 +1,6 @@
-/** Errors the SDK raises: each says what happened in words a researcher can act on. */
+// Errors the SDK raises: each says what happened in words a researcher can act on.
+
+/** The API refused a request: its HTTP status, error code and details (DESIGN §9). */
 export class HippoHttpError extends Error {
   constructor(
     readonly status: number,

@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
-/**
- * Hippo's configuration, read once from the environment (DESIGN §12) and validated at
- * start-up: a bad value fails with the variable's name. Only entry points (`main.ts`, the
- * CLI) call `loadConfig`; everything below takes the typed `Config`.
- */
+/** A size (`512MiB`, `2GiB`, `1073741824`) as a number of bytes. */
 const bytes = z.string().transform((s, ctx) => {
   const n = parseBytes(s);
   if (n === undefined) {
@@ -95,8 +91,14 @@ const schema = z.object({
   HIPPO_PUBSUB_MAX_MESSAGES: z.coerce.number().int().min(1).default(10),
 });
 
+/**
+ * Hippo's configuration, read once from the environment (DESIGN §12) and validated at
+ * start-up: a bad value fails with the variable's name. Only entry points (`main.ts`, the
+ * CLI) call `loadConfig`; everything below takes the typed `Config`.
+ */
 export type Config = z.output<typeof schema>;
 
+/** Reads and validates the configuration from `env`; a bad value is a ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable counts as unset, as in a shell `FOO= cmd`.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

@@ -1,7 +1,5 @@
-/**
- * Media types Hippo stores and serves. A module of its own, with no imports, so that code
- * that only names a type (the coordinator, the results API) does not load the Arrow codec.
- */
+// Media types Hippo stores and serves. A module of its own, with no imports, so that code
+// that only names a type (the coordinator, the results API) does not load the Arrow codec.
 
 /**
  * An Arrow IPC stream (IANA `application/vnd.apache.arrow.stream`): how results are stored and served.

@@ -1,7 +1,4 @@
-/**
- * The input datasets of DESIGN §5: their columns, which are required, their types, and the
- * natural key under which a later-recorded row replaces an earlier one (a vendor correction).
- */
+/** A column's type in a vendor file (`duckdbType` gives DuckDB's). */
 export type ColumnType = 'varchar' | 'date' | 'double' | 'integer' | 'timestamp' | 'instant_or_date';
 
 export interface ColumnSpec {
@@ -30,6 +27,10 @@ export const duckdbType: Record<ColumnType, string> = {
   instant_or_date: 'VARCHAR',
 };
 
+/**
+ * The input datasets of DESIGN §5: their columns, which are required, their types, and the
+ * natural key under which a later-recorded row replaces an earlier one (a vendor correction).
+ */
 export const datasets: Record<string, DatasetSpec> = {
   securities: {
     name: 'securities',

@@ -1,8 +1,4 @@
-/**
- * Hippo's error hierarchy. Every error that crosses an HTTP boundary is a HippoError, so
- * one `onError` handler can turn it into the JSON body of DESIGN §9:
- * `{"error":{"code":"invalid_params","message":"…","details":[…]}}`.
- */
+/** One problem in an error's `details`: where it is, and what is wrong. */
 export interface ErrorDetail {
   /** Where: a field path (`params.start`), or `file`/`row`/`column` for input files. */
   field?: string;
@@ -20,6 +16,11 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: ErrorDetail[] };
 }
 
+/**
+ * Hippo's error hierarchy. Every error that crosses an HTTP boundary is a HippoError, so
+ * one `onError` handler can turn it into the JSON body of DESIGN §9:
+ * `{"error":{"code":"invalid_params","message":"…","details":[…]}}`.
+ */
 export class HippoError extends Error {
   readonly code: string;
   readonly status: number;

@@ -1,13 +1,10 @@
+// Reading the lake (DESIGN §4–5): parts are immutable and append-only; a dataset "as of" an
+// instant is every row recorded by then, the latest recorded row winning per natural key.
 import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { datasets, duckdbType, type DatasetSpec } from './datasets.ts';
 import { literalList } from './duckdb.ts';
 import { InputError } from './errors.ts';
 import { keys, parseCompactInstant, type ObjectStore } from './object-store.ts';
-
-/**
- * Reading the lake (DESIGN §4–5): parts are immutable and append-only; a dataset "as of" an
- * instant is every row recorded by then, the latest recorded row winning per natural key.
- */
 
 /** Parts of a dataset that may hold rows recorded by `asOf`: the key names each part's earliest `recorded_at`. */
 export async function lakeParts(store: ObjectStore, dataset: string, asOf: string): Promise<string[]> {

@@ -1,7 +1,4 @@
-/**
- * Structured logs: one JSON object per line on stderr, so stdout stays free for command
- * output. `HIPPO_LOG_LEVEL` is read by the entry points and passed in.
- */
+/** Log levels, least severe first. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -18,6 +15,10 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * Structured logs: one JSON object per line on stderr, so stdout stays free for command
+ * output. `HIPPO_LOG_LEVEL` is read by the entry points and passed in.
+ */
 export function createLogger(base: Record<string, unknown> = {}, options: LoggerOptions = {}): Logger {
   const min = rank[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));

@@ -1,12 +1,4 @@
-/**
- * The object store every function reads and writes (DESIGN §4). The file backend
- * (file-store.ts) and the S3 backend (s3-store.ts) implement the same interface, and pass the
- * same contract tests (object-store.contract.test-support.ts); nothing above it knows which it has.
- *
- * Writes are atomic (a reader sees the old object or the new one, never half of one).
- * `put` with `ifMatch`/`ifNoneMatch` is a compare-and-swap: it fails with
- * `PreconditionFailedError` when the object changed since it was read.
- */
+/** An object as `head` and `list` describe it. */
 export interface ObjectInfo {
   key: string;
   size: number;
@@ -26,6 +18,15 @@ export interface StoredObject {
   etag: string;
 }
 
+/**
+ * The object store every function reads and writes (DESIGN §4). The file backend
+ * (file-store.ts) and the S3 backend (s3-store.ts) implement the same interface, and pass the
+ * same contract tests (object-store.contract.test-support.ts); nothing above it knows which it has.
+ *
+ * Writes are atomic (a reader sees the old object or the new one, never half of one).
+ * `put` with `ifMatch`/`ifNoneMatch` is a compare-and-swap: it fails with
+ * `PreconditionFailedError` when the object changed since it was read.
+ */
 export interface ObjectStore {
   /** A URL-ish description for logs and run metadata (`file:///…`, `s3://…`). */
   readonly url: string;

@@ -1,9 +1,6 @@
+// The zod pieces several steps' params are made of, one rule each (the strictest that was
+// written anywhere): a date is a real calendar date, a time zone is one the runtime knows.
 import { z } from 'zod';
-
-/**
- * The zod pieces several steps' params are made of, one rule each (the strictest that was
- * written anywhere): a date is a real calendar date, a time zone is one the runtime knows.
- */
 
 /** `YYYY-MM-DD`, and a day the calendar has (`2021-02-30` is refused). */
 export const isoDate = z

@@ -1,3 +1,7 @@
+// Backups (backup.ts, restore.ts) of a genuine store — the demo lake ingested as a user does it, a
+// run of the equity-panel made by the real steps, an unfinished run with its active marker —
+// on the file store and on S3 (moto): backup, wipe, restore, and every object comes back
+// byte-identical and the run reads back with its verified result.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,12 +22,7 @@ import { backup } from './backup.ts';
 import { BackupCorruptError, listBackups, readManifest } from './manifest.ts';
 import { restore } from './restore.ts';
 
-/**
- * Backups (backup.ts, restore.ts) of a genuine store — the demo lake ingested as a user does it, a
- * run of the equity-panel made by the real steps, an unfinished run with its active marker —
- * on the file store and on S3 (moto): backup, wipe, restore, and every object comes back
- * byte-identical and the run reads back with its verified result.
- */
+/** A store backend the tests run on: fresh stores of its kind, and the cleanup. */
 interface Backend {
   name: string;
   /** A new, empty store of the test's own. */

@@ -1,3 +1,19 @@
+// Backups of a Hippo store (DESIGN §4 keys) into another store (layout: manifest.ts; restore:
+// restore.ts).
+//
+// What is copied: the ledger (`runs/`: every run, the `runs/active/` and `runs/standing/`
+// markers), the results (`results/`) and the lake (`lake/`). Not `work/`: step outputs are
+// intermediate, re-made from the lake by re-running a step (deterministic keys), and a
+// finished run's answer is in `results/`; copying them would double the backup for nothing a
+// user asked for. An unfinished run restored without its `work/` re-runs or fails its step
+// with a reason, as after any lost step output.
+//
+// Incremental: an object whose key, size and ETag equal the previous backup's entry (same
+// source store) is not read or copied again; its entry points (`stored`) at the earlier copy.
+// That the ETag changes on every write is what the ledger's compare-and-swap already rests
+// on (DESIGN §4), and lake parts and results are immutable, so hourly backups copy only what
+// changed. Pruning deletes an old backup's manifest first, then only the objects no kept
+// manifest points at.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,25 +25,6 @@ import { copyObject } from './copy.ts';
 import { each } from './each.ts';
 import { LEASE_KEY, Lease } from './lease.ts';
 import { BACKUPS, ID_PATTERN, MANIFEST_FORMAT, backupIds, compareKeys, manifestKey, readManifest, storedKey, type BackupEntry, type BackupManifest } from './manifest.ts';
-
-/**
- * Backups of a Hippo store (DESIGN §4 keys) into another store (layout: manifest.ts; restore:
- * restore.ts).
- *
- * What is copied: the ledger (`runs/`: every run, the `runs/active/` and `runs/standing/`
- * markers), the results (`results/`) and the lake (`lake/`). Not `work/`: step outputs are
- * intermediate, re-made from the lake by re-running a step (deterministic keys), and a
- * finished run's answer is in `results/`; copying them would double the backup for nothing a
- * user asked for. An unfinished run restored without its `work/` re-runs or fails its step
- * with a reason, as after any lost step output.
- *
- * Incremental: an object whose key, size and ETag equal the previous backup's entry (same
- * source store) is not read or copied again; its entry points (`stored`) at the earlier copy.
- * That the ETag changes on every write is what the ledger's compare-and-swap already rests
- * on (DESIGN §4), and lake parts and results are immutable, so hourly backups copy only what
- * changed. Pruning deletes an old backup's manifest first, then only the objects no kept
- * manifest points at.
- */
 
 /** What a backup copies, in copy order: the ledger first, so a run it holds never points at data it lacks (results and lake parts are only ever added). */
 export const BACKUP_PREFIXES: readonly string[] = ['runs/', 'results/', 'lake/'];

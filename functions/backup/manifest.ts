@@ -1,18 +1,16 @@
+// The backups in a backup store, and their manifests.
+//
+// Layout:
+// - `backups/<id>/objects/<key>` — the bytes of `<key>` as this backup found them;
+// - `backups/<id>/manifest.json` — written LAST: `{id, createdAt, source, objects:
+//   [{key, bytes, sha256, etag, stored}], …}`. A backup without one (in progress, or its
+//   process died) is neither listed nor restored;
+// - `backups/lease.json` — one backup (and its pruning) at a time, across processes (lease.ts).
 import { z } from 'zod';
 import { HippoError, NotFoundError, ValidationError, type ErrorDetail } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 
-/**
- * The backups in a backup store, and their manifests.
- *
- * Layout:
- * - `backups/<id>/objects/<key>` — the bytes of `<key>` as this backup found them;
- * - `backups/<id>/manifest.json` — written LAST: `{id, createdAt, source, objects:
- *   [{key, bytes, sha256, etag, stored}], …}`. A backup without one (in progress, or its
- *   process died) is neither listed nor restored;
- * - `backups/lease.json` — one backup (and its pruning) at a time, across processes (lease.ts).
- */
-
+/** The `format` of every manifest this version writes and reads. */
 export const MANIFEST_FORMAT = 'hippo-backup/1';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);

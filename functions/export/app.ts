@@ -7,11 +7,7 @@ import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
 import { writeArrowStream } from './arrow-stream.ts';
 import { exportParams, type ExportParams } from './params.ts';
 
-/**
- * `export`: the last step of every pipeline. Turns the previous step's Parquet into the
- * result of DESIGN §8 — `results/<id>.arrow` (Arrow IPC stream, ZSTD body compression),
- * a Parquet (zstd) copy the API serves for `?format=parquet|csv`, and `results/<id>.json`.
- */
+/** The result's metadata, `results/<id>.json`: written last, so its presence means the result is complete. */
 export interface ResultMeta {
   runId: string;
   pipeline: string;
@@ -26,6 +22,11 @@ export interface ResultMeta {
   createdAt: string;
 }
 
+/**
+ * `export`: the last step of every pipeline. Turns the previous step's Parquet into the
+ * result of DESIGN §8 — `results/<id>.arrow` (Arrow IPC stream, ZSTD body compression),
+ * a Parquet (zstd) copy the API serves for `?format=parquet|csv`, and `results/<id>.json`.
+ */
 export const exportStep: StepSpec<ExportParams> = {
   name: 'export',
   params: exportParams,

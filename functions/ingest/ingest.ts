@@ -13,12 +13,7 @@ import { findBadLine, recordLines } from './jsonl.ts';
 /** The largest JSON Lines record ingest reads (a transcript with its text). */
 const MAX_JSON_RECORD_BYTES = 256 * 1024 * 1024;
 
-/**
- * Ingest (DESIGN §5): validate vendor files against their dataset's columns and append
- * them to the lake as immutable Parquet parts with `recorded_at`. All files of one call are
- * validated before anything is written; bad input names the file, row and column, and
- * leaves the lake unchanged.
- */
+/** The vendor file formats ingest reads. */
 export type FileFormat = 'csv' | 'parquet' | 'jsonl';
 
 export interface IngestFile {
@@ -87,6 +82,12 @@ export function formatOf(file: IngestFile): FileFormat {
   ]);
 }
 
+/**
+ * Ingest (DESIGN §5): validate vendor files against their dataset's columns and append
+ * them to the lake as immutable Parquet parts with `recorded_at`. All files of one call are
+ * validated before anything is written; bad input names the file, row and column, and
+ * leaves the lake unchanged.
+ */
 export async function ingestFiles(c: DuckDBConnection, dataset: string, files: IngestFile[], options: IngestOptions): Promise<IngestedPart[]> {
   const spec = datasetSpec(dataset);
   if (!spec) {

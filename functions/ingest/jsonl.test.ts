@@ -9,8 +9,8 @@ import { FileStore } from '../../shared/file-store.ts';
 import { loadDatasets } from '../../shared/lake.ts';
 import { ingestFiles } from './ingest.ts';
 
-/** Ingest of JSON Lines transcripts (DESIGN §5): bad lines are named by their file line; the lake stays unchanged. */
 interface Ctx { dir: string; store: FileStore }
+/** Ingest of JSON Lines transcripts (DESIGN §5): bad lines are named by their file line; the lake stays unchanged. */
 const test = suite<Ctx>('ingest jsonl');
 test.before.each(async (ctx) => {
   ctx.dir = await mkdtemp(join(tmpdir(), 'hippo-jsonl-'));

@@ -1,11 +1,9 @@
+// JSON Lines facts DuckDB's reader does not report exactly: which line of the file a
+// record is on, and which line is not JSON (or not UTF-8). Used only once a file has
+// failed, so a good file is read once, by DuckDB.
 import { createReadStream } from 'node:fs';
 
-/**
- * JSON Lines facts DuckDB's reader does not report exactly: which line of the file a
- * record is on, and which line is not JSON (or not UTF-8). Used only once a file has
- * failed, so a good file is read once, by DuckDB.
- */
-
+/** A file line (1-based) that is not UTF-8 or not a JSON object, and why. */
 export interface BadLine {
   line: number;
   message: string;

@@ -5,6 +5,7 @@ import type { PitParams } from './params.ts';
 import { pitJoinToTable } from './pit-join.test-support.ts';
 import { availableAt, cutoffAt, referencePitJoin, wallToInstant, type PanelKey, type ReferenceParams, type SourceRow } from './reference.test-support.ts';
 
+interface Ctx { db: DuckDBInstance; c: DuckDBConnection }
 /**
  * Random lakes and panels around DST changes, date-only and timestamped publications near
  * the cutoff, restatements, equal instants written differently, equal published_at with
@@ -12,7 +13,6 @@ import { availableAt, cutoffAt, referencePitJoin, wallToInstant, type PanelKey, 
  * reference (`reference.test-support.ts`, no SQL), and every chosen row must have been available by the
  * cutoff. Seeded, so a failure names its case and replays.
  */
-interface Ctx { db: DuckDBInstance; c: DuckDBConnection }
 const test = suite<Ctx>('pit-join matches the brute-force reference');
 
 const CASES = 200;

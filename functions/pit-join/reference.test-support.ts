@@ -1,10 +1,9 @@
-/**
- * A brute-force statement of DESIGN §7.2 for tests only: no SQL, no DuckDB. For every panel
- * row and name it looks at every vendor row, keeps the visible ones and picks the winner, and
- * it does its own time-zone arithmetic with `Intl.DateTimeFormat`. Instants are epoch
- * microseconds (DuckDB's TIMESTAMPTZ resolution), safe integers for centuries around 1970.
- */
+// A brute-force statement of DESIGN §7.2 for tests only: no SQL, no DuckDB. For every panel
+// row and name it looks at every vendor row, keeps the visible ones and picks the winner, and
+// it does its own time-zone arithmetic with `Intl.DateTimeFormat`. Instants are epoch
+// microseconds (DuckDB's TIMESTAMPTZ resolution), safe integers for centuries around 1970.
 
+/** One vendor row (fundamentals or macro) in the reference's own vocabulary. */
 export interface SourceRow {
   /** sid for fundamentals; null for macro (one timeline for every sid). */
   entity: string | null;

@@ -1,10 +1,10 @@
+// The dead-letter sink's decisions (DESIGN §10): one tier up, or the end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binaryMessage, eventFromResponse } from '../../shared/cloudevents.ts';
 import { stepRequestedEvent, type StepFailed } from '../../eventing/catalog.ts';
 import { createApp } from './app.ts';
 
-/** The dead-letter sink's decisions (DESIGN §10): one tier up, or the end. */
 const app = createApp({ tiers: 3 });
 
 async function deadLetter(tier: number, ext: Record<string, string>): Promise<StepFailed> {

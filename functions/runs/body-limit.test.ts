@@ -10,17 +10,17 @@ import { EventTypes, makeEvent } from '../../eventing/catalog.ts';
 import { createApp } from './app.ts';
 import { Ledger } from '../../orchestration/index.ts';
 
+interface Ctx {
+  dir: string;
+  store: FileStore;
+  app: ReturnType<typeof createApp>;
+}
 /**
  * HIPPO_MAX_BODY_BYTES (DESIGN §14): a body over the limit is 413 with the §9 error body at
  * every way in — `POST /runs`, `POST /` (binary and structured CloudEvents), the dashboard's
  * form — and nothing reaches the ledger. Each body here is a valid request padded with JSON
  * whitespace, so without the limit it would start a run.
  */
-interface Ctx {
-  dir: string;
-  store: FileStore;
-  app: ReturnType<typeof createApp>;
-}
 const test = suite<Ctx>('runs body limit');
 
 const MiB = 1024 ** 2;

@@ -1,8 +1,8 @@
+// The rules of DESIGN §7.3, one at a time, on small texts with exact expected turns.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countWords, splitTranscript, type Turn } from './split.ts';
 
-/** The rules of DESIGN §7.3, one at a time, on small texts with exact expected turns. */
 const who = (turns: Turn[]) => turns.map((t) => [t.section, t.turn, t.speaker, t.role, t.title, t.firm]);
 
 test('Operator starts an operator turn; [Operator Instructions] stays in its text', () => {

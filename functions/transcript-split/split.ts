@@ -1,8 +1,7 @@
-/**
- * Splitting an earnings-call transcript into turns (DESIGN §7.3): who spoke, in which role,
- * in prepared remarks or in Q&A. Plain text in, turns out; one pass to read the participant
- * lists (they may stand at the end), one pass to split — linear in the text's size.
- */
+// Splitting an earnings-call transcript into turns (DESIGN §7.3): who spoke, in which role,
+// in prepared remarks or in Q&A. Plain text in, turns out; one pass to read the participant
+// lists (they may stand at the end), one pass to split — linear in the text's size.
+
 export type Section = 'prepared' | 'qa';
 export type Role = 'operator' | 'executive' | 'analyst' | 'unknown';
 

@@ -1,3 +1,5 @@
+// The cluster worker view against recorded API responses (testdata/), served at the real API
+// paths by a local HTTP server and read through the real @kubernetes/client-node client.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,11 +8,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { workerStatusSchema, type WorkerStatus } from '../../eventing/catalog.ts';
 import { clusterWorkers, KubernetesApiError, kubernetesApis, type KubernetesApis, type KnativeService, type Pod } from './kubernetes.ts';
-
-/**
- * The cluster worker view against recorded API responses (testdata/), served at the real API
- * paths by a local HTTP server and read through the real @kubernetes/client-node client.
- */
 
 const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 const ksvcList = fixture('ksvc-list.json');

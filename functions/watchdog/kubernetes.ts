@@ -1,12 +1,9 @@
+// The cluster's view of the workers (the watchdog's `GET /workers` in a cluster): one
+// entry per Knative Service of Hippo's in the namespace, from two list calls — the Knative
+// Services, and every Knative-managed pod in the namespace — whatever the number of Services.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WorkerStatus } from '../../eventing/catalog.ts';
 import { parseService } from '../../eventing/triggers.ts';
-
-/**
- * The cluster's view of the workers (the watchdog's `GET /workers` in a cluster): one
- * entry per Knative Service of Hippo's in the namespace, from two list calls — the Knative
- * Services, and every Knative-managed pod in the namespace — whatever the number of Services.
- */
 
 /** Label Knative puts on every pod (and Route, Configuration, Revision) of a Service. */
 export const SERVICE_LABEL = 'serving.knative.dev/service';

@@ -141,12 +141,6 @@ logic.run();
 
 // ---- against Google's Pub/Sub emulator and the local platform ------------------------------
 
-/**
- * The real thing: Google's emulator (scripts/pubsub.mjs), the local platform (broker, ingest
- * as a process, a file store), and the bridge as its own process — started by the platform
- * (HIPPO_PUBSUB_SUBSCRIPTION) or, where a test needs to kill it or put a broker of its own in
- * front, by the test.
- */
 interface Ctx {
   host: string;
   project: string;
@@ -157,6 +151,12 @@ interface Ctx {
   children: ChildProcess[];
   servers: ServerType[];
 }
+/**
+ * The real thing: Google's emulator (scripts/pubsub.mjs), the local platform (broker, ingest
+ * as a process, a file store), and the bridge as its own process — started by the platform
+ * (HIPPO_PUBSUB_SUBSCRIPTION) or, where a test needs to kill it or put a broker of its own in
+ * front, by the test.
+ */
 const emulator = suite<Ctx>('pubsub bridge: Google Pub/Sub emulator → broker → ingest → lake');
 
 /** Each test's own topic and subscription (with a dead-letter policy of 5 and its dead-letter topic). */

@@ -5,20 +5,6 @@ import type { ObjectStore } from '../../../shared/object-store.ts';
 import type { Emit } from '../../bus.ts';
 import { deliveredEvent, planDelivery, shortName, type PubSubMessage } from './message.ts';
 
-/**
- * The Pub/Sub bridge (issue 9): each vendor message on a subscription becomes a
- * `dev.hippo.vendor.delivered` CloudEvent posted to the broker (`K_SINK`). At-least-once end
- * to end: a message is acked only after the broker accepted its event, and nacked when that
- * failed, so Pub/Sub delivers it again; the event's id and store key derive from the message,
- * so ingest stores a redelivery once. A malformed message — and one that keeps failing — goes
- * to the dead-letter topic with a `reason` attribute and is acked: one bad message never
- * stops the bridge.
- *
- * ```ts
- * const bridge = new PubSubBridge({ store, post: httpEmit(kSink), deadLetter, log }, { subscription: 'vendor' });
- * subscription.on('message', (m) => void bridge.handle(m));
- * ```
- */
 export interface BridgeDeps {
   /** Where message bytes go (`incoming/<dataset>/…`) and `key` attributes point. */
   store: ObjectStore;
@@ -47,6 +33,20 @@ export const bridgeDefaults = { maxAttempts: 10, backoffMs: 1_000, maxBackoffMs:
 /** What became of one message. */
 export type Outcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'retry';
 
+/**
+ * The Pub/Sub bridge (issue 9): each vendor message on a subscription becomes a
+ * `dev.hippo.vendor.delivered` CloudEvent posted to the broker (`K_SINK`). At-least-once end
+ * to end: a message is acked only after the broker accepted its event, and nacked when that
+ * failed, so Pub/Sub delivers it again; the event's id and store key derive from the message,
+ * so ingest stores a redelivery once. A malformed message — and one that keeps failing — goes
+ * to the dead-letter topic with a `reason` attribute and is acked: one bad message never
+ * stops the bridge.
+ *
+ * ```ts
+ * const bridge = new PubSubBridge({ store, post: httpEmit(kSink), deadLetter, log }, { subscription: 'vendor' });
+ * subscription.on('message', (m) => void bridge.handle(m));
+ * ```
+ */
 export class PubSubBridge {
   private readonly options: Required<BridgeOptions>;
   private readonly log: Logger;

@@ -4,16 +4,6 @@ import { silentLogger } from '../../../shared/log.ts';
 import { PubSubBridge, type BridgeDeps, type BridgeOptions } from './bridge.ts';
 import { shortName, type PubSubMessage } from './message.ts';
 
-/**
- * The bridge on a real subscription (`@google-cloud/pubsub` 5.x, streaming pull): messages
- * go to `PubSubBridge.handle`, dead letters to their topic, and a subscription that fails
- * (deleted, no permission, the emulator restarted) is reopened with backoff, not given up.
- *
- * ```ts
- * const source = startPubSubSource({ store, post: httpEmit(kSink), log }, { subscription: 'vendor', projectId: 'hippo-local', emulatorHost: '127.0.0.1:8085' });
- * await source.stop(); // SIGTERM: stop pulling, finish the messages in hand, close
- * ```
- */
 export interface PubSubSourceOptions extends BridgeOptions {
   /** Project of short names; else the one in `subscription`'s full name, else the client's default. */
   projectId?: string;
@@ -37,6 +27,16 @@ export interface PubSubSource {
 /** The attribute values Pub/Sub accepts are at most 1024 bytes. */
 const MAX_ATTRIBUTE_BYTES = 1024;
 
+/**
+ * The bridge on a real subscription (`@google-cloud/pubsub` 5.x, streaming pull): messages
+ * go to `PubSubBridge.handle`, dead letters to their topic, and a subscription that fails
+ * (deleted, no permission, the emulator restarted) is reopened with backoff, not given up.
+ *
+ * ```ts
+ * const source = startPubSubSource({ store, post: httpEmit(kSink), log }, { subscription: 'vendor', projectId: 'hippo-local', emulatorHost: '127.0.0.1:8085' });
+ * await source.stop(); // SIGTERM: stop pulling, finish the messages in hand, close
+ * ```
+ */
 export function startPubSubSource(deps: Omit<BridgeDeps, 'deadLetter'>, options: PubSubSourceOptions): PubSubSource {
   const log = (deps.log ?? silentLogger).child({ subscription: shortName(options.subscription) });
   const projectId = options.projectId ?? /^projects\/([^/]+)\//.exec(options.subscription)?.[1];

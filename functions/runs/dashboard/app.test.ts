@@ -14,11 +14,6 @@ import { formatBytes, formatDuration } from './views.tsx';
 import { Ledger } from '../../../orchestration/index.ts';
 import type { Run, StepState } from '../../../orchestration/index.ts';
 
-/**
- * The dashboard's pages through `app.request` (in-memory deps, no browser): content
- * negotiation at `/`, what the list and a run's page show, escaping, HIPPO_TOKEN and the
- * session cookie, the submit form. local/dashboard.test.ts drives the same pages in Chromium.
- */
 interface Ctx {
   dir: string;
   store: FileStore;
@@ -26,6 +21,11 @@ interface Ctx {
   app: Hono;
   workers: WorkerStatus[];
 }
+/**
+ * The dashboard's pages through `app.request` (in-memory deps, no browser): content
+ * negotiation at `/`, what the list and a run's page show, escaping, HIPPO_TOKEN and the
+ * session cookie, the submit form. local/dashboard.test.ts drives the same pages in Chromium.
+ */
 const test = suite<Ctx>('runs dashboard (app.request)');
 
 const NOW = new Date('2026-03-01T12:00:00Z');

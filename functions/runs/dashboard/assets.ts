@@ -1,7 +1,7 @@
-/**
- * The dashboard's stylesheet and its one script, served from /ui/assets/ (no inline script, so
- * the pages' Content-Security-Policy can forbid every script but these).
- */
+// The dashboard's stylesheet and its one script, served from /ui/assets/ (no inline script, so
+// the pages' Content-Security-Policy can forbid every script but these).
+
+/** The pages' stylesheet: /ui/assets/dashboard.css. */
 export const dashboardCss = `
 :root { color-scheme: light dark; --fg: #1d2330; --muted: #5d6677; --bg: #fff; --panel: #f5f6f8; --line: #dde1e7;
   --ok: #1f7a3d; --bad: #b3261e; --run: #1f5fbf; --wait: #8a6d00; --off: #6b7280; }

@@ -1,17 +1,16 @@
+// How a browser proves it knows `HIPPO_TOKEN`. A navigation cannot send `Authorization`, so the
+// token is given once — `?token=` on any dashboard URL, or the sign-in form (POST, so it stays
+// out of the address bar and history) — and the dashboard answers with a session cookie:
+// HttpOnly (no script reads it), SameSite=Strict (no other site's form or link carries it),
+// Secure over HTTPS. The cookie holds an HMAC of a fixed label under the token, not the token,
+// so a leaked cookie does not open the JSON API; changing HIPPO_TOKEN ends every session.
+// `Authorization: Bearer <token>` works too (curl, scripts).
 import { createHmac } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
 
-/**
- * How a browser proves it knows `HIPPO_TOKEN`. A navigation cannot send `Authorization`, so the
- * token is given once — `?token=` on any dashboard URL, or the sign-in form (POST, so it stays
- * out of the address bar and history) — and the dashboard answers with a session cookie:
- * HttpOnly (no script reads it), SameSite=Strict (no other site's form or link carries it),
- * Secure over HTTPS. The cookie holds an HMAC of a fixed label under the token, not the token,
- * so a leaked cookie does not open the JSON API; changing HIPPO_TOKEN ends every session.
- * `Authorization: Bearer <token>` works too (curl, scripts).
- */
+/** The session cookie's name. */
 export const SESSION_COOKIE = 'hippo_dashboard';
 /** A session lasts a working day; then the token is asked for again. */
 export const SESSION_SECONDS = 12 * 60 * 60;

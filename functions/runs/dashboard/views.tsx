@@ -1,13 +1,12 @@
 /** @jsxImportSource hono/jsx */
+// The dashboard's pages (Hono JSX: every value is escaped when rendered). Each page is whole
+// without JavaScript; the part that changes sits in `#live`, which /ui/assets/live.js refreshes.
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { WorkerStatus } from '../../../eventing/catalog.ts';
 import type { ErrorDetail } from '../../../shared/errors.ts';
 import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from '../../../orchestration/index.ts';
 
-/**
- * The dashboard's pages (Hono JSX: every value is escaped when rendered). Each page is whole
- * without JavaScript; the part that changes sits in `#live`, which /ui/assets/live.js refreshes.
- */
+/** What every page is rendered with besides its own data. */
 export interface ViewContext {
   now: Date;
   /** Memory per tier, bytes (HIPPO_TIERS), to name a tier's size. */
