@@ -23,6 +23,24 @@ test('binary mode → 202 and the event on the bus', async () => {
   assert.equal(got[0]!.data, { pipeline: 'equity-panel', params: {} });
 });
 
+test('an event over the body limit is 413 with the JSON error body and never reaches the bus', async () => {
+  const got: HippoEvent[] = [];
+  const app = createIngress(async (e) => void got.push(e), 4096);
+  const body = JSON.stringify({ pipeline: 'equity-panel', params: {} });
+  const post = (bytes: number) =>
+    app.request('/', {
+      method: 'POST',
+      headers: { 'ce-specversion': '1.0', 'ce-type': 'dev.hippo.run.requested', 'ce-source': 'curl', 'ce-id': `big-${bytes}`, 'content-type': 'application/json' },
+      body: body + ' '.repeat(bytes - body.length),
+    });
+  const res = await post(4097);
+  assert.is(res.status, 413);
+  assert.equal(await res.json(), { error: { code: 'payload_too_large', message: 'the request body is larger than the limit of 4096 bytes (HIPPO_MAX_BODY_BYTES)' } });
+  assert.is(got.length, 0);
+  assert.is((await post(4096)).status, 202);
+  assert.is(got.length, 1);
+});
+
 test('structured mode → 202', async () => {
   const got: HippoEvent[] = [];
   const app = createIngress(async (e) => void got.push(e));

@@ -80,7 +80,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, LOCAL_MAX_SCALE)),
   });
 
-  const ingress = createIngress((e) => bus.publish(e));
+  const ingress = createIngress((e) => bus.publish(e), config.HIPPO_MAX_BODY_BYTES);
   ingress.get('/workers', (c) => c.json({ workers: runner.status() }));
   const server = await listen(ingress.fetch, brokerPort);
 
