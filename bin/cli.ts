@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { HippoError } from '../shared/errors.ts';
 import { RunFailedError, HippoHttpError, WaitTimeoutError } from '../sdk/errors.ts';
 
@@ -10,6 +10,13 @@ const program = new Command()
   .description('Bias-free research data: survivorship-free, point-in-time panels as serverless steps.')
   .showHelpAfterError()
   .exitOverride();
+
+/** `--partitions`: a whole number from 1 to 1024 (the server checks it too). */
+function partitionCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('must be a whole number from 1 to 1024');
+  return n;
+}
 
 program
   .command('dev')
@@ -41,6 +48,7 @@ program
   .option('--as-of <iso>', 'only data recorded by this instant (default: now)')
   .option('--id <id>', 'run id (idempotent submit)')
   .option('--watch', 'a standing run (with --url): re-run whenever a dataset it read changes; follow it with hippo watch')
+  .option('--partitions <n>', 'fan-out: split each partitionable step into n invocations (1-1024; the result is the same)', partitionCount)
   .option('--out <file>', 'write the result here (default: no output file)')
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .option('--url <url>', 'a Hippo server (e.g. http://localhost:8080); submits and waits with progress')

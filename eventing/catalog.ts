@@ -47,6 +47,11 @@ export const runRequestSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "-" or "_"')
     .optional(),
   watch: z.boolean().optional(),
+  /**
+   * Fan-out (DESIGN §14): split each partitionable step into this many partitions, each its own
+   * invocation. 1 = no fan-out (the default for now). The result's bytes do not depend on it.
+   */
+  partitions: z.number().int().min(1).max(1024).optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
@@ -202,6 +207,9 @@ export function makeEvent<T>(type: EventType, source: string, data: T, ext: Hipp
 export function stepRequestedEvent(source: string, req: StepRequested): HippoEvent<StepRequested> {
   return makeEvent(EventTypes.stepRequested, source, req, {
     runid: req.runId,
+    // A partition of a fanned-out step (DESIGN §14) is keyed by its own step: the broker spreads
+    // a run's partitions over the topic's partitions, so the step's Service scales out.
+    ...('partition' in req.params ? { partitionkey: `${req.runId}/${req.stepId}` } : {}),
     step: req.step,
     stepid: req.stepId,
     tier: String(req.tier),

@@ -111,7 +111,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
  */
 export async function runToEnd(
   platform: Embedded,
-  request: { pipeline: string; params: Record<string, unknown>; asOf?: string; id?: string },
+  request: { pipeline: string; params: Record<string, unknown>; asOf?: string; id?: string; partitions?: number },
   onProgress?: (run: { status: string; steps: Record<string, { status: string }> }) => void,
 ): Promise<{ id: string; status: string; error?: { code: string; message: string; step?: string } }> {
   const res = await platform.runs.request('/runs', {

@@ -83,6 +83,25 @@ test('kcat: a binary-mode run.requested starts a run; Hippo\'s step.* and run.co
   assert.is(header(completed, 'content-type'), 'application/json');
 });
 
+test('fan-out over Kafka: P = 4 gives the bytes of P = 1; each partition\'s step.requested is keyed <run id>/<step id>', async (ctx) => {
+  const params = { start: '2015-01-02', end: '2015-12-31', fields: ['eps'], macro: ['GDP'] };
+  const asOf = new Date().toISOString();
+  const sha = async (partitions: number) => {
+    const { id } = await ctx.hippo.submit('equity-panel', params, { asOf, partitions });
+    const run = await ctx.hippo.wait(id, { timeoutMs: 180_000 });
+    assert.is(run.status, 'succeeded');
+    return { id, sha256: run.result!.sha256, steps: Object.keys(run.steps) };
+  };
+  const one = await sha(1);
+  const four = await sha(4);
+  assert.is(four.sha256, one.sha256);
+  assert.is(four.steps.length, 3 * 4 + 1);
+  const requested = (await records(ctx)).filter((r) => header(r, 'ce_type') === 'dev.hippo.step.requested' && header(r, 'ce_runid') === four.id);
+  const keys = new Set(requested.map((r) => r.key));
+  for (const stepId of four.steps.filter((s) => s !== 'export')) assert.ok(keys.has(`${four.id}/${stepId}`), `a record keyed ${four.id}/${stepId}`);
+  assert.ok(keys.has(four.id), 'export (the fan-in) is keyed by the run');
+});
+
 test('the broker ingress answers 202 only once Kafka has the record', async (ctx) => {
   const id = `ingress-${Date.now()}`;
   const res = await fetch(`${ctx.platform.brokerUrl}/`, {

@@ -31,6 +31,8 @@ const REQUESTS = [
   { pipeline: 'transcripts', params: { start: '2020-01-01', end: '2020-03-31' } },
   { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31' } },
   { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['eps'], macro: ['GDP'] } },
+  { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31', fields: ['eps'] }, partitions: 3 },
+  { pipeline: 'transcripts', params: { start: '2020-01-01', end: '2020-03-31' }, partitions: 2 },
 ];
 
 /** What must hold of a run after every event. */

@@ -16,6 +16,7 @@ import { silentLogger } from '../shared/log.ts';
 import { keys } from '../shared/object-store.ts';
 import type { Ledger } from './ledger.ts';
 import { firstTier } from './estimate.ts';
+import { partitionPlan } from './partitions.ts';
 import { getPipeline, type LakeCatalog } from './pipelines.ts';
 import { TERMINAL, type Run, type StepState } from './run.ts';
 
@@ -64,7 +65,9 @@ export class Coordinator {
    */
   async submit(req: RunRequest, opts: { previousRunId?: string } = {}): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
-    const { params, steps: plan } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
+    const { params, steps: planned } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
+    const partitions = req.partitions ?? 1;
+    const plan = partitionPlan(planned, partitions);
     const id = req.id ?? this.newId();
     const nowDate = this.now();
     if (req.asOf && Date.parse(req.asOf) > nowDate.getTime() + CLOCK_SKEW_MS) {
@@ -78,8 +81,11 @@ export class Coordinator {
     const steps: Record<string, StepState> = {};
     const lakeBytes = await this.lakeBytes(plan.flatMap((s) => s.reads ?? []));
     for (const s of plan) {
+      const partition = 'partition' in s.params ? s.params.partition : undefined;
+      const reads = s.reads?.length && lakeBytes ? s.reads.reduce((n, d) => n + (lakeBytes.get(d) ?? 0), 0) : undefined;
       steps[s.stepId] = {
         step: s.step,
+        ...(partition ? { partition } : {}),
         status: 'pending',
         needs: [...new Set(Object.values(s.inputs).map((ref) => ref.split('.')[0]!))],
         inputRefs: s.inputs,
@@ -88,7 +94,8 @@ export class Coordinator {
         attempt: 0,
         tier: 0,
         attempts: [],
-        ...(s.reads?.length && lakeBytes ? { lakeBytes: s.reads.reduce((n, d) => n + (lakeBytes.get(d) ?? 0), 0) } : {}),
+        // A partition reads about its share of the lake: its first tier follows from that share.
+        ...(reads !== undefined ? { lakeBytes: Math.ceil(reads / (partition?.count ?? 1)) } : {}),
       };
     }
     const run: Run = {
@@ -99,6 +106,7 @@ export class Coordinator {
       status: 'queued',
       steps,
       datasets: [...new Set(plan.flatMap((s) => s.reads ?? []))].sort(),
+      ...(partitions > 1 ? { partitions } : {}),
       ...(req.watch ? { watch: true } : {}),
       ...(opts.previousRunId ? { previousRunId: opts.previousRunId } : {}),
       createdAt: now,

@@ -5,7 +5,7 @@ import { columnNames, windowInOrder } from '../shared/params.ts';
 import { delistingAdjustFields, type DelistingParams } from '../functions/delisting-adjust/params.ts';
 import type { ExportParams } from '../functions/export/params.ts';
 import { pitRuleFields, type PitParams } from '../functions/pit-join/params.ts';
-import { transcriptSplitParams, type SplitParams } from '../functions/transcript-split/params.ts';
+import { transcriptsFields, type SplitParams } from '../functions/transcript-split/params.ts';
 
 /** Each step's params, as its own schema (`functions/<step>/params.ts`) gives them. */
 interface StepParams {
@@ -29,6 +29,12 @@ interface PlannedStepOf<S extends keyof StepParams> {
   reads?: string[];
   /** The last step's output becomes the run's result. */
   final?: boolean;
+  /**
+   * Fanned out when the run asks for partitions (partitions.ts): its rules are per key (sid,
+   * transcript), so each partition can run alone; a fanned-out step reads the same partition of
+   * the fanned-out steps before it, and the next step that is not fanned out reads them all.
+   */
+  fanOut?: boolean;
 }
 
 /** What a pipeline may ask of the lake while validating a request. */
@@ -116,12 +122,12 @@ export const equityPanel: Pipeline<z.output<typeof equityPanelParams>> = {
     }
   },
   plan(p) {
-    const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {}, reads: ['securities', 'prices', 'symbols', 'memberships'] }];
+    const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {}, reads: ['securities', 'prices', 'symbols', 'memberships'], fanOut: true }];
     const rule = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
     for (const [kind, names] of [['fundamentals', p.fields], ['macro', p.macro]] as const) {
       if (names.length === 0) continue;
       const prev = steps.at(-1)!.stepId;
-      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...rule }, inputs: { panel: `${prev}.panel` }, reads: [kind] });
+      steps.push({ stepId: `pit-join-${kind}`, step: 'pit-join', params: { kind, names, ...rule }, inputs: { panel: `${prev}.panel` }, reads: [kind], fanOut: true });
     }
     steps.push({
       stepId: 'export',
@@ -134,14 +140,16 @@ export const equityPanel: Pipeline<z.output<typeof equityPanelParams>> = {
   },
 };
 
-/** transcripts' params are transcript-split's. */
-export const transcripts: Pipeline<z.output<typeof transcriptSplitParams>> = {
+/** transcripts' params are transcript-split's (but for its partition, which is the planner's). */
+const transcriptsParams = z.strictObject(transcriptsFields).refine(...windowInOrder);
+
+export const transcripts: Pipeline<z.output<typeof transcriptsParams>> = {
   name: 'transcripts',
   describe: 'earnings-call transcripts as speaker turns: section, speaker, role, title, firm, text (DESIGN §6.2)',
-  params: transcriptSplitParams,
+  params: transcriptsParams,
   plan(p) {
     const steps: PlannedStep[] = [
-      { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {}, reads: ['transcripts'] },
+      { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {}, reads: ['transcripts'], fanOut: true },
       {
         stepId: 'export',
         step: 'export',

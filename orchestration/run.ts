@@ -1,4 +1,5 @@
 import type { StepOutput, StepRequested } from '../eventing/catalog.ts';
+import type { Partition } from '../shared/params.ts';
 
 /** Every status a run may have (DESIGN §4); the last three are terminal. */
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -27,6 +28,8 @@ export interface Attempt {
 
 export interface StepState {
   step: string;
+  /** Which partition of a fanned-out step this entry is (DESIGN §14). */
+  partition?: Partition;
   status: StepStatus;
   /** Step ids whose outputs this step reads. */
   needs: string[];
@@ -70,6 +73,8 @@ export interface Run {
   steps: Record<string, StepState>;
   result?: RunResult;
   error?: RunError;
+  /** How many partitions each fanned-out step was split into (absent: 1, no fan-out). */
+  partitions?: number;
   /** The lake datasets the run reads (what a standing run watches). */
   datasets?: string[];
   /** A standing run: when a dataset it read changes, it is run again as a new run (asOf = then). */

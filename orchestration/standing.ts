@@ -110,7 +110,7 @@ export class StandingRuns {
 
   private async submitNext(head: Run): Promise<{ run: Run; created: boolean }> {
     const next = await this.deps.coordinator.submit(
-      { pipeline: head.pipeline, params: head.params, asOf: head.rerun!.asOf, id: head.nextRunId!, watch: true },
+      { pipeline: head.pipeline, params: head.params, asOf: head.rerun!.asOf, id: head.nextRunId!, watch: true, ...(head.partitions ? { partitions: head.partitions } : {}) },
       { previousRunId: head.id },
     );
     if (next.created) this.log.info('standing run re-run', { runid: next.run.id, previous: head.id, datasets: head.rerun?.datasets });

@@ -22,6 +22,8 @@ export interface SubmitOptions {
   id?: string;
   /** A standing run: run again (a new run, asOf = then) whenever a dataset it read changes. Follow it with `watch`. */
   watch?: boolean;
+  /** Fan-out: split each partitionable step into this many invocations (1–1024; the result's bytes do not change). */
+  partitions?: number;
 }
 
 export interface WatchOptions {

@@ -27,6 +27,16 @@ export const windowInOrder: [(p: { start: string; end: string }) => boolean, { m
   { message: 'start must not be after end', path: ['start'] },
 ];
 
+/**
+ * Which partition of a fanned-out step this invocation is (DESIGN §14): rows are assigned by a
+ * hash of their key (`sid`, `transcript_id`) modulo `count`, the same in every partition of a run.
+ */
+export const partitionParam = z
+  .strictObject({ index: z.number().int().min(0), count: z.number().int().min(2).max(1024) })
+  .refine((p) => p.index < p.count, { message: 'index must be below count', path: ['index'] });
+
+export type Partition = z.output<typeof partitionParam>;
+
 /** Distinct names that can become output columns (no `__`: the steps' working and audit columns use it). */
 export const columnNames = (what: string) =>
   z

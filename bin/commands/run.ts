@@ -19,6 +19,7 @@ interface RunOpts {
   url?: string;
   timeout: string;
   watch?: boolean;
+  partitions?: number;
 }
 
 /**
@@ -64,7 +65,7 @@ export async function runCommand(pipelineName: string, opts: RunOpts): Promise<v
   const { config, store } = context();
   const platform = await startEmbedded({ store, config });
   try {
-    const run = await runToEnd(platform, { pipeline: pipelineName, params, asOf: opts.asOf, id: opts.id });
+    const run = await runToEnd(platform, { pipeline: pipelineName, params, asOf: opts.asOf, id: opts.id, partitions: opts.partitions });
     if (run.status !== 'succeeded') {
       throw new RunFailedError(run.id, run.status, run.error?.step, run.error?.message ?? run.status, run.error?.code);
     }
@@ -78,7 +79,7 @@ export async function runCommand(pipelineName: string, opts: RunOpts): Promise<v
 
 async function runRemote(pipelineName: string, params: Record<string, unknown>, opts: RunOpts): Promise<void> {
   const hippo = new Hippo({ url: opts.url!, token: process.env.HIPPO_TOKEN });
-  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id, watch: opts.watch });
+  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id, watch: opts.watch, partitions: opts.partitions });
   process.stderr.write(`submitted ${opts.watch ? 'standing ' : ''}run ${id}${opts.watch ? ` (follow it: hippo watch ${id} --url ${opts.url})` : ''}\n`);
   const started = Date.now();
   const tty = process.stderr.isTTY;

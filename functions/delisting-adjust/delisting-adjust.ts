@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { keepPartition } from '../../shared/duckdb.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { DelistingParams } from './params.ts';
 
@@ -33,6 +34,9 @@ export async function delistingAdjust(c: DuckDBConnection, params: DelistingPara
     ], { status: 422 });
   }
   if (universe !== 'all') await assertUniverseKnown(c, universe);
+  // A partition keeps its share of the securities (every §7.1 rule is per security); the panel
+  // dates still come from every price, so each partition's panel has the whole run's dates.
+  if (params.partition) await keepPartition(c, 'securities', 'sid', params.partition);
 
   const performanceCodes = [...PERFORMANCE_CODES].join(', ');
   // $1 start, $2 end, $3 universe, $4 delisting mode, $5/$6 the Shumway returns.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDate, windowInOrder } from '../../shared/params.ts';
+import { isoDate, partitionParam, windowInOrder } from '../../shared/params.ts';
 
 /** The fields of `delisting-adjust`'s params, for pipelines that take them as their own (equity-panel). */
 export const delistingAdjustFields = {
@@ -14,6 +14,12 @@ export const delistingAdjustFields = {
 };
 
 /** `delisting-adjust`'s params (DESIGN §6.1, §7.1): defined once, checked by the pipeline at submit and by the step. */
-export const delistingAdjustParams = z.strictObject(delistingAdjustFields).refine(...windowInOrder);
+export const delistingAdjustParams = z
+  .strictObject({
+    ...delistingAdjustFields,
+    /** This invocation's share of the securities, when the step is fanned out (by `sid`). */
+    partition: partitionParam.optional(),
+  })
+  .refine(...windowInOrder);
 
 export type DelistingParams = z.output<typeof delistingAdjustParams>;

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { keepPartition } from '../../shared/duckdb.ts';
 import { loadDatasets } from '../../shared/lake.ts';
 import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
 import { pitJoinParams, type PitParams } from './params.ts';
@@ -18,6 +19,8 @@ export const pitJoinStep: StepSpec<PitParams> = {
       asOf: req.asOf,
       required: [req.params.kind],
     });
+    // A partition's panel holds its share of the securities: the fundamentals of the others are never needed.
+    if (req.params.partition && req.params.kind === 'fundamentals') await keepPartition(c, 'fundamentals', 'sid', req.params.partition);
     // From the input file straight into the output file: the panel is never held as a table.
     const panelPath = await ctx.inputPath(req.inputs.panel!);
     const panel = await writePitJoin(c, panelPath, req.params, (select, values) => ctx.writeParquet(select, 'panel', values));

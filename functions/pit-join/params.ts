@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { columnNames, ianaZone } from '../../shared/params.ts';
+import { columnNames, ianaZone, partitionParam } from '../../shared/params.ts';
 
 /** The point-in-time rule's settings, for pipelines that take them as their own (equity-panel). */
 export const pitRuleFields = {
@@ -19,6 +19,8 @@ export const pitJoinParams = z.strictObject({
   /** fundamentals: field names; macro: series names. One output column per name, named exactly as given. */
   names: columnNames('names').refine((xs) => xs.length > 0, 'names must name at least one field or series'),
   ...pitRuleFields,
+  /** Which partition of the panel this is (its input is that partition of the panel; nothing else changes). */
+  partition: partitionParam.optional(),
 });
 
 /** The rule's defaults (DESIGN §6.1), read off the schema. */

@@ -1,0 +1,69 @@
+import { rm } from 'node:fs/promises';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { FileStore } from '../shared/file-store.ts';
+import { Ledger, type Run } from '../orchestration/index.ts';
+import { runToEnd, startEmbedded, type Embedded } from './embedded.ts';
+import { demoStore } from './demo.ts';
+
+interface Ctx { dir: string; store: FileStore; hippo: Embedded; asOf: string }
+/**
+ * Fan-out (DESIGN §14) end to end on the demo data: the same request and asOf give the same
+ * bytes (sha256) whatever the number of partitions, and every partition is its own entry in the
+ * run, with its own attempt.
+ */
+const test = suite<Ctx>('fan-out: the result does not depend on the partitions');
+const config = { HIPPO_TIERS: [1 << 30, 4 << 30, 16 << 30], HIPPO_STEP_TIMEOUT: 600 };
+
+test.before(async (ctx) => {
+  Object.assign(ctx, await demoStore({ scale: 0.3 }));
+  ctx.asOf = new Date().toISOString(); // one asOf for every run: only the partitions differ
+  ctx.hippo = await startEmbedded({ store: ctx.store, config });
+});
+test.after(async (ctx) => {
+  await ctx.hippo.close();
+  await rm(ctx.dir, { recursive: true, force: true });
+});
+
+async function shaAt(ctx: Ctx, pipeline: string, params: Record<string, unknown>, partitions: number): Promise<{ sha256: string; run: Run }> {
+  const done = await runToEnd(ctx.hippo, { pipeline, params, asOf: ctx.asOf, partitions });
+  assert.is(done.status, 'succeeded', `${pipeline} P=${partitions}: ${JSON.stringify(done.error)}`);
+  const run = await new Ledger(ctx.store).mustGet(done.id);
+  return { sha256: run.result!.sha256, run };
+}
+
+test('equity-panel with fields and macro: the same sha256 for P = 1, 2 and 7; each partition its own step', async (ctx) => {
+  const params = { start: '2010-01-04', end: '2012-12-31', fields: ['eps', 'revenue'], macro: ['GDP', 'CPI'] };
+  const one = await shaAt(ctx, 'equity-panel', params, 1);
+  assert.equal(Object.keys(one.run.steps), ['delisting-adjust', 'pit-join-fundamentals', 'pit-join-macro', 'export']);
+  for (const p of [2, 7]) {
+    const { sha256, run } = await shaAt(ctx, 'equity-panel', params, p);
+    assert.is(sha256, one.sha256, `P=${p}: the same bytes as P=1`);
+    assert.is(run.partitions, p);
+    const partitions = Object.entries(run.steps).filter(([, s]) => s.step === 'pit-join' && s.params.kind === 'macro');
+    assert.equal(partitions.map(([id, s]) => [id, s.partition]), Array.from({ length: p }, (_, i) => [`pit-join-macro-p${i}`, { index: i, count: p }]));
+    assert.ok(Object.values(run.steps).every((s) => s.status === 'succeeded' && s.attempts.length === 1), `P=${p}: each step once`);
+    assert.is(Object.keys(run.steps).length, 3 * p + 1);
+  }
+});
+
+test('transcripts: the same sha256 for P = 1 and 3', async (ctx) => {
+  const params = { start: '2019-01-01', end: '2021-12-31' };
+  const one = await shaAt(ctx, 'transcripts', params, 1);
+  const three = await shaAt(ctx, 'transcripts', params, 3);
+  assert.is(three.sha256, one.sha256);
+  assert.ok(three.run.steps['transcript-split-p2']!.outputs!.turns!.rows > 0, 'every partition has calls to split');
+});
+
+test('partitions out of range are a 400 naming the field', async (ctx) => {
+  for (const partitions of [0, 1025, 2.5]) {
+    const res = await ctx.hippo.runs.request('/runs', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pipeline: 'transcripts', params: { start: '2020-01-01', end: '2020-12-31' }, partitions }),
+    });
+    assert.is(res.status, 400, `partitions ${partitions}`);
+    assert.match(JSON.stringify(await res.json()), /partitions/);
+  }
+});
+
+test.run();

@@ -1,0 +1,43 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { partitionPlan } from './partitions.ts';
+import { getPipeline } from './pipelines.ts';
+
+const panelRequest = { start: '2010-01-04', end: '2010-12-31', fields: ['eps'], macro: ['GDP'] };
+
+test('P = 3: each fanned-out step three times, partition i reading partition i, export reading all', async () => {
+  const { steps } = await getPipeline('equity-panel').prepare(panelRequest);
+  const plan = partitionPlan(steps, 3);
+  assert.equal(plan.map((s) => s.stepId), [
+    'delisting-adjust-p0', 'delisting-adjust-p1', 'delisting-adjust-p2',
+    'pit-join-fundamentals-p0', 'pit-join-fundamentals-p1', 'pit-join-fundamentals-p2',
+    'pit-join-macro-p0', 'pit-join-macro-p1', 'pit-join-macro-p2',
+    'export',
+  ]);
+  const byId = Object.fromEntries(plan.map((s) => [s.stepId, s]));
+  assert.equal(byId['pit-join-macro-p1']!.inputs, { panel: 'pit-join-fundamentals-p1.panel' });
+  assert.equal(byId['pit-join-fundamentals-p2']!.inputs, { panel: 'delisting-adjust-p2.panel' });
+  assert.equal(byId['delisting-adjust-p1']!.params, { start: '2010-01-04', end: '2010-12-31', universe: 'all', delisting: 'shumway', partition: { index: 1, count: 3 } });
+  assert.equal(byId.export!.inputs, { 'panel-p0': 'pit-join-macro-p0.panel', 'panel-p1': 'pit-join-macro-p1.panel', 'panel-p2': 'pit-join-macro-p2.panel' });
+  assert.not.ok('partition' in byId.export!.params);
+  assert.ok(byId.export!.final);
+});
+
+test('P = 1 leaves the plan as it is; transcripts fan out by transcript', async () => {
+  const { steps } = await getPipeline('equity-panel').prepare(panelRequest);
+  assert.equal(partitionPlan(steps, 1), steps);
+  const t = partitionPlan((await getPipeline('transcripts').prepare({ start: '2020-01-01', end: '2020-12-31' })).steps, 2);
+  assert.equal(t.map((s) => [s.stepId, s.inputs]), [
+    ['transcript-split-p0', {}],
+    ['transcript-split-p1', {}],
+    ['export', { 'turns-p0': 'transcript-split-p0.turns', 'turns-p1': 'transcript-split-p1.turns' }],
+  ]);
+});
+
+test('a partition param is the planner\'s: a user cannot set it through the pipeline', async () => {
+  const refused = await getPipeline('transcripts').prepare({ start: '2020-01-01', end: '2020-12-31', partition: { index: 0, count: 2 } }).then(() => undefined, (err: Error) => err);
+  assert.match(refused?.message ?? 'accepted', /invalid transcripts params/);
+  assert.match(JSON.stringify(refused), /partition/);
+});
+
+test.run();
