@@ -55,6 +55,22 @@ test('transcripts: the same sha256 for P = 1 and 3', async (ctx) => {
   assert.ok(three.run.steps['transcript-split-p2']!.outputs!.turns!.rows > 0, 'every partition has calls to split');
 });
 
+test('P = 256: every partition recorded once; the bytes of P = 1', async (ctx) => {
+  const params = { start: '2012-01-03', end: '2012-03-30', fields: ['eps'] };
+  const one = await shaAt(ctx, 'equity-panel', params, 1);
+  const { sha256, run } = await shaAt(ctx, 'equity-panel', params, 256);
+  assert.is(sha256, one.sha256);
+  const steps = Object.entries(run.steps);
+  assert.is(steps.length, 2 * 256 + 1);
+  for (const [id, s] of steps) {
+    assert.is(s.status, 'succeeded', id);
+    assert.equal(s.attempts.map((a) => a.status), ['succeeded'], `${id}: one attempt, recorded once`);
+  }
+  // Each partition's output went into the fan-in exactly once.
+  assert.is(Object.keys(run.steps.export!.inputRefs).length, 256);
+  assert.is(run.steps.export!.request!.inputs['panel-p255'], run.steps['pit-join-fundamentals-p255']!.outputs!.panel!.key);
+});
+
 test('partitions out of range are a 400 naming the field', async (ctx) => {
   for (const partitions of [0, 1025, 2.5]) {
     const res = await ctx.hippo.runs.request('/runs', {

@@ -15,6 +15,12 @@ export interface LedgerOptions {
   now?: () => Date;
 }
 
+interface QueuedUpdate {
+  mutate: (run: Run) => boolean;
+  resolve: (r: { run: Run; changed: boolean }) => void;
+  reject: (err: unknown) => void;
+}
+
 export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50, now: () => new Date() };
 
 /**
@@ -27,6 +33,11 @@ export const ledgerDefaults: Required<LedgerOptions> = { maxAttempts: 50, now: (
  */
 export class Ledger {
   private readonly options: Required<LedgerOptions>;
+
+  /** Updates waiting for the write in flight of their run (see `update`). */
+  private readonly queued = new Map<string, QueuedUpdate[]>();
+  /** Runs with a write in flight from this process. */
+  private readonly committing = new Set<string>();
 
   /** `list`'s runs by key, with the ETag they were read at. */
   private readonly listCache = new Map<string, { etag: string; run: Run }>();
@@ -83,26 +94,84 @@ export class Ledger {
    * Applies `mutate` to the current run and writes it if the run did not change meanwhile;
    * on a lost race, re-reads and re-applies. `mutate` returns false for "nothing to do"
    * (e.g. a duplicate delivery), and must be a pure function of the run it is given.
+   *
+   * Updates of one run from this process are committed in groups: while one write is in
+   * flight, the next updates queue, and are applied in order to one read of the run and
+   * written once — as if each had had its own compare-and-swap, one after the other. A fanned-
+   * out run's partitions finish together (DESIGN §14); one write each, racing, would lose most
+   * races and rewrite the growing record O(P²) times (at P = 256: 3,237 lost races and 3.7 GB
+   * written for 513 steps, measured). Writers in other processes still meet by compare-and-swap.
    */
-  async update(id: string, mutate: (run: Run) => boolean): Promise<{ run: Run; changed: boolean }> {
-    for (let attempt = 1; ; attempt++) {
-      const obj = await this.store.get(keys.run(id));
-      if (!obj) throw new NotFoundError(`run ${id} not found`);
-      const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
-      const before = run.status;
-      if (!mutate(run)) return { run, changed: false };
-      run.updatedAt = this.options.now().toISOString();
-      try {
-        await this.store.put(keys.run(id), JSON.stringify(run, null, 2), { ifMatch: obj.etag, contentType: 'application/json' });
+  update(id: string, mutate: (run: Run) => boolean): Promise<{ run: Run; changed: boolean }> {
+    return new Promise((resolve, reject) => {
+      const queued = this.queued.get(id);
+      if (queued) queued.push({ mutate, resolve, reject });
+      else this.queued.set(id, [{ mutate, resolve, reject }]);
+      if (!this.committing.has(id)) void this.drain(id);
+    });
+  }
+
+  /** Commits the queued updates of `id`, a group at a time, until none is left. */
+  private async drain(id: string): Promise<void> {
+    this.committing.add(id);
+    try {
+      for (let group = this.queued.get(id); group?.length; group = this.queued.get(id)) {
+        this.queued.delete(id);
+        await this.commit(id, group);
+      }
+    } finally {
+      this.committing.delete(id);
+    }
+  }
+
+  /** One compare-and-swap for the group (re-read and re-applied on a lost race); every caller gets its answer. */
+  private async commit(id: string, group: QueuedUpdate[]): Promise<void> {
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const obj = await this.store.get(keys.run(id));
+        if (!obj) throw new NotFoundError(`run ${id} not found`);
+        const run = JSON.parse(new TextDecoder().decode(obj.body)) as Run;
+        const before = run.status;
+        const changed = this.applyAll(run, group);
+        if (changed === 'retry') {
+          if (group.length === 0) return;
+          continue; // a mutation threw: its caller has the error; the rest start again from a fresh read
+        }
+        if (!changed.some(Boolean)) return group.forEach((u) => u.resolve({ run, changed: false }));
+        run.updatedAt = this.options.now().toISOString();
+        try {
+          await this.store.put(keys.run(id), JSON.stringify(run, null, 2), { ifMatch: obj.etag, contentType: 'application/json' });
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+          if (attempt >= this.options.maxAttempts) throw new ConflictError(`run ${id} is changing too fast to update`, 'contention');
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+          continue;
+        }
         // Finished: off the active list. (If this delete is lost, the next sweep drops the marker.)
         if (TERMINAL.has(run.status) && !TERMINAL.has(before)) await this.store.delete(keys.activeRun(id)).catch(() => {});
-        return { run, changed: true };
+        return group.forEach((u, i) => u.resolve({ run, changed: changed[i]! }));
+      }
+    } catch (err) {
+      group.forEach((u) => u.reject(err));
+    }
+  }
+
+  /**
+   * Each queued mutation in turn on `run`; what each returned, or 'retry' when one threw (it is
+   * rejected and taken out of `group`, and `run` is spoiled: the others must start again).
+   */
+  private applyAll(run: Run, group: QueuedUpdate[]): boolean[] | 'retry' {
+    const changed: boolean[] = [];
+    for (const [i, u] of group.entries()) {
+      try {
+        changed.push(u.mutate(run));
       } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-        if (attempt >= this.options.maxAttempts) throw new ConflictError(`run ${id} is changing too fast to update`, 'contention');
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+        u.reject(err);
+        group.splice(i, 1);
+        return 'retry';
       }
     }
+    return changed;
   }
 
   /**
