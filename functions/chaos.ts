@@ -5,6 +5,8 @@
 // - `kill:export:1`   — the process SIGKILLs itself mid-request;
 // - `hang:delisting-adjust:*` — never answers (`*`: every attempt).
 //
+// - `oom:pit-join#3:1` — only partition 3 of a fanned-out pit-join (DESIGN §14), on attempt 1.
+//
 // A fourth field makes a rule random: `kill:*:1:5%` kills 5 % of first attempts of any step.
 // The draw is a hash of run, step and attempt, so a drill is reproducible and a re-dispatched
 // attempt draws again.
@@ -20,6 +22,8 @@ export interface ChaosRule {
   fault: Fault;
   /** undefined = every step */
   step?: string;
+  /** Only this partition of a fanned-out step (`<step>#<index>`); undefined = any, or none. */
+  partition?: number;
   /** undefined = every attempt */
   attempt?: number;
   /** Share of matching requests that get the fault, 0–1 (1 unless a `%` is given). */
@@ -29,17 +33,19 @@ export interface ChaosRule {
 export function parseChaos(spec: string | undefined): ChaosRule[] {
   if (!spec?.trim()) return [];
   return spec.split(',').map((raw) => {
-    const [fault, step, attempt, share, ...rest] = raw.trim().split(':');
+    const [fault, target, attempt, share, ...rest] = raw.trim().split(':');
     const pct = share === undefined ? 100 : /^(\d+(?:\.\d+)?)%$/.exec(share)?.[1];
+    const [, step, partition] = /^([^#]+)(?:#(\d+))?$/.exec(target ?? '') ?? [];
     if (
-      !['oom', 'kill', 'hang'].includes(fault ?? '') || !step || !attempt || !(attempt === '*' || /^[1-9]\d*$/.test(attempt)) ||
-      pct === undefined || Number(pct) > 100 || rest.length
+      !['oom', 'kill', 'hang'].includes(fault ?? '') || !step || (step === '*' && partition !== undefined) || !attempt ||
+      !(attempt === '*' || /^[1-9]\d*$/.test(attempt)) || pct === undefined || Number(pct) > 100 || rest.length
     ) {
-      throw new ConfigError(`HIPPO_CHAOS=${spec}: "${raw}" is not <oom|kill|hang>:<step|*>:<attempt|*>[:<percent>%]`);
+      throw new ConfigError(`HIPPO_CHAOS=${spec}: "${raw}" is not <oom|kill|hang>:<step[#partition]|*>:<attempt|*>[:<percent>%]`);
     }
     return {
       fault: fault as Fault,
       step: step === '*' ? undefined : step,
+      ...(partition !== undefined ? { partition: Number(partition) } : {}),
       attempt: attempt === '*' ? undefined : Number(attempt),
       share: Number(pct) / 100,
     };
@@ -47,10 +53,14 @@ export function parseChaos(spec: string | undefined): ChaosRule[] {
 }
 
 /** The fault to inject for this request, if any: the first rule that matches and draws it. */
-export function faultFor(rules: readonly ChaosRule[], req: { step: string; runId: string; stepId: string; attempt: number }): Fault | undefined {
+export function faultFor(
+  rules: readonly ChaosRule[],
+  req: { step: string; runId: string; stepId: string; attempt: number; partition?: number },
+): Fault | undefined {
   return rules.find(
     (r) =>
       (r.step === undefined || r.step === req.step) &&
+      (r.partition === undefined || r.partition === req.partition) &&
       (r.attempt === undefined || r.attempt === req.attempt) &&
       (r.share >= 1 || draw(`${r.fault}/${req.runId}/${req.stepId}/${req.attempt}`) < r.share),
   )?.fault;

@@ -9,6 +9,7 @@ import { withConnection, withDuckDB, type DuckDBOptions } from '../shared/duckdb
 import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
+import { partitionParam } from '../shared/params.ts';
 import { faultFor, inject, type ChaosRule } from './chaos.ts';
 import type { Logger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
@@ -101,7 +102,8 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
       log.info('request superseded; skipped', { runid: req.runId, stepid: req.stepId, attempt: req.attempt, reason: stale });
       return c.json({ skipped: true, reason: stale });
     }
-    const fault = faultFor(deps.chaos ?? [], { step: spec.name, runId: req.runId, stepId: req.stepId, attempt: req.attempt });
+    const partition = partitionParam.safeParse(req.params.partition).data?.index;
+    const fault = faultFor(deps.chaos ?? [], { step: spec.name, runId: req.runId, stepId: req.stepId, attempt: req.attempt, partition });
     if (fault) {
       log.warn('HIPPO_CHAOS: injecting a fault', { fault, runid: req.runId, stepid: req.stepId, attempt: req.attempt });
       await inject(fault);

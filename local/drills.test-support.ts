@@ -110,6 +110,23 @@ export async function oomAndKillOnce(env: DrillEnv): Promise<void> {
   });
 }
 
+/**
+ * Fan-out (DESIGN §14): `oom` in partition 2 of pit-join, of 4: only that partition goes one
+ * tier up; every other partition and step runs once, on tier 0; the bytes of an undisturbed,
+ * unpartitioned run.
+ */
+export async function oomOnePartition(env: DrillEnv): Promise<void> {
+  await withPlatform(env, { HIPPO_CHAOS: 'oom:pit-join#2:1' }, async ({ hippo }) => {
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, partitions: 4 });
+    const run = await hippo.wait(id, { timeoutMs: 180_000 });
+    assert.equal(attempts(run, 'pit-join-fundamentals-p2'), [[0, 'failed', 'out_of_memory'], [1, 'succeeded', null]]);
+    const others = Object.keys(run.steps).filter((s) => s !== 'pit-join-fundamentals-p2');
+    assert.is(others.length, 2 * 4);
+    for (const stepId of others) assert.equal(attempts(run, stepId), [[0, 'succeeded', null]], stepId);
+    assert.is(run.result!.sha256, await calmSha(env.store), 'byte-identical to an undisturbed run with no fan-out');
+  });
+}
+
 /** `oom` on every attempt: failed with out_of_memory once the top tier failed; `wait` raises it. */
 export async function oomAlways(env: DrillEnv): Promise<number> {
   return withPlatform(env, { HIPPO_CHAOS: 'oom:pit-join:*' }, async ({ hippo }) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import { FileStore } from '../shared/file-store.ts';
-import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.test-support.ts';
+import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, oomOnePartition, type DrillEnv } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 
 interface Ctx extends DrillEnv { dir: string }
@@ -22,6 +22,8 @@ test.before(async (ctx) => {
 test.after(async (ctx) => rm(ctx.dir, { recursive: true, force: true }));
 
 test('oom in pit-join and a SIGKILL in export on attempt 1 → tier 1 → the run succeeds, byte-identical', (ctx) => oomAndKillOnce(ctx));
+
+test('fan-out: oom in one partition of four → only it goes to tier 1 → the bytes of an undisturbed run', (ctx) => oomOnePartition(ctx));
 
 test('oom on every attempt → failed with out_of_memory once the top tier failed; wait raises it', async (ctx) => {
   const ms = await oomAlways(ctx);

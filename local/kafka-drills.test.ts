@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import { FileStore } from '../shared/file-store.ts';
-import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, type DrillEnv } from './drills.test-support.ts';
+import { corruptPart, hangAlways, hangOnce, oomAlways, oomAndKillOnce, oomOnePartition, type DrillEnv } from './drills.test-support.ts';
 import { demoStore } from './demo.ts';
 import { kafkaBrokers } from './helpers.test-support.ts';
 
@@ -27,6 +27,8 @@ test.after(async (ctx) => {
 });
 
 test('Kafka: oom and SIGKILL on attempt 1 → tier 1 → succeeded, byte-identical', (ctx) => oomAndKillOnce(ctx));
+
+test('Kafka: fan-out, oom in one partition of four → only it goes to tier 1 → byte-identical', (ctx) => oomOnePartition(ctx));
 
 test('Kafka: oom on every attempt → failed with out_of_memory', async (ctx) => {
   const ms = await oomAlways(ctx);
