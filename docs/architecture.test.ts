@@ -97,6 +97,12 @@ test('the rules themselves: what they allow and refuse', () => {
   assert.ok(violation('functions/watchdog/app.test.ts', 'functions/runs/app.ts'), 'tests too: no other function');
 });
 
+test('npm test type-checks every folder that holds TypeScript', () => {
+  const { include } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { include: string[] };
+  const folders = new Set(sources(root).filter((f) => /\.tsx?$/.test(f) && f.includes('/')).map((f) => f.split('/')[0]!));
+  assert.equal([...folders].filter((f) => !include.includes(f)).sort(), [], 'folders tsconfig.json leaves out');
+});
+
 test('every import in the repository follows docs/ARCHITECTURE.md', () => {
   const files = sources(root);
   assert.ok(files.length > 150, `scanned ${files.length} files`);

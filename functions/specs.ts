@@ -49,7 +49,7 @@ export interface FunctionSpec {
 }
 
 /** What the coordinator (`runs`) and the deadline sweep (watchdog) read: the tiers, step deadlines, standing runs' debounce. */
-const ORCHESTRATION_CONFIG: EnvName[] = ['HIPPO_TIERS', 'HIPPO_STEP_TIMEOUT', 'HIPPO_STEP_TIMEOUTS', 'HIPPO_WATCH_DEBOUNCE_SECONDS'];
+const ORCHESTRATION_CONFIG: EnvName[] = ['HIPPO_TIERS', 'HIPPO_STEP_TIMEOUT', 'HIPPO_STEP_TIMEOUTS', 'HIPPO_WATCH_DEBOUNCE_SECONDS', 'HIPPO_PARTITION_ROWS', 'HIPPO_PARTITION_BYTES'];
 
 /**
  * Every function Hippo deploys: what the local runner starts and what the Knative

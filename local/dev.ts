@@ -149,6 +149,8 @@ export function localValues(o: { config: Config; storeUrl: string; brokerUrl: st
     HIPPO_WATCH_DEBOUNCE_SECONDS: String(config.HIPPO_WATCH_DEBOUNCE_SECONDS),
     HIPPO_TOKEN: config.HIPPO_TOKEN,
     HIPPO_MAX_BODY_BYTES: String(config.HIPPO_MAX_BODY_BYTES),
+    HIPPO_PARTITION_ROWS: String(config.HIPPO_PARTITION_ROWS),
+    HIPPO_PARTITION_BYTES: formatBytes(config.HIPPO_PARTITION_BYTES),
     // The runner's own view of its processes: what the watchdog reads from the Kubernetes API in a cluster.
     HIPPO_WORKERS_URL: `${o.brokerUrl}/workers`,
     HIPPO_BACKUP_STORE: config.HIPPO_BACKUP_STORE,

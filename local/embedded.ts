@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { Config } from '../shared/config.ts';
+import { DEFAULT_PARTITION, type Config } from '../shared/config.ts';
 import { HippoError } from '../shared/errors.ts';
 import { DUCKDB_MEMORY_SHARE } from '../shared/duckdb.ts';
 import type { Logger } from '../shared/log.ts';
@@ -20,7 +20,8 @@ import type { StepDeps } from '../functions/step-app.ts';
 
 export interface EmbeddedOptions {
   store: ObjectStore;
-  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> & Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS' | 'HIPPO_MAX_BODY_BYTES'>>;
+  config: Pick<Config, 'HIPPO_TIERS' | 'HIPPO_STEP_TIMEOUT'> &
+    Partial<Pick<Config, 'HIPPO_STEP_TIMEOUTS' | 'HIPPO_MAX_BODY_BYTES' | 'HIPPO_PARTITION_ROWS' | 'HIPPO_PARTITION_BYTES'>>;
   log?: Logger;
   bus?: Bus;
   backoffScale?: number;
@@ -60,6 +61,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     stepTimeouts: options.config.HIPPO_STEP_TIMEOUTS,
     tiers,
     maxBodyBytes: options.config.HIPPO_MAX_BODY_BYTES,
+    partitionSize: {
+      rows: options.config.HIPPO_PARTITION_ROWS ?? DEFAULT_PARTITION.rows,
+      bytes: options.config.HIPPO_PARTITION_BYTES ?? DEFAULT_PARTITION.bytes,
+    },
     log,
     ...options.runs,
   });

@@ -55,6 +55,31 @@ test('transcripts: the same sha256 for P = 1 and 3', async (ctx) => {
   assert.ok(three.run.steps['transcript-split-p2']!.outputs!.turns!.rows > 0, 'every partition has calls to split');
 });
 
+test('automatic: the planner picks P from the lake\'s statistics (HIPPO_PARTITION_ROWS / _BYTES); the bytes of P = 1', async (ctx) => {
+  const small = await startEmbedded({ store: ctx.store, config: { ...config, HIPPO_PARTITION_ROWS: 20_000, HIPPO_PARTITION_BYTES: 1024 ** 2 } });
+  try {
+    const auto = async (pipeline: string, params: Record<string, unknown>) => {
+      const done = await runToEnd(small, { pipeline, params, asOf: ctx.asOf });
+      assert.is(done.status, 'succeeded', JSON.stringify(done.error));
+      return new Ledger(ctx.store).mustGet(done.id);
+    };
+    const panelParams = { start: '2010-01-04', end: '2012-12-31', fields: ['eps'] };
+    const panel = await auto('equity-panel', panelParams);
+    // The window's price rows over 20,000 a partition.
+    assert.ok((panel.partitions ?? 1) >= 3, `equity-panel split in ${panel.partitions}`);
+    assert.is(panel.result!.sha256, (await shaAt(ctx, 'equity-panel', panelParams, 1)).sha256);
+    const turnsParams = { start: '2019-01-01', end: '2021-12-31' };
+    const turns = await auto('transcripts', turnsParams);
+    assert.ok((turns.partitions ?? 1) >= 2, `transcripts split in ${turns.partitions}`);
+    assert.is(turns.result!.sha256, (await shaAt(ctx, 'transcripts', turnsParams, 1)).sha256);
+    // The defaults (a million rows, 64 MiB of text a partition) leave the demo lake whole.
+    const whole = await runToEnd(ctx.hippo, { pipeline: 'equity-panel', params: panelParams, asOf: ctx.asOf });
+    assert.is((await new Ledger(ctx.store).mustGet(whole.id)).partitions, undefined);
+  } finally {
+    await small.close();
+  }
+});
+
 test('P = 256: every partition recorded once; the bytes of P = 1', async (ctx) => {
   const params = { start: '2012-01-03', end: '2012-03-30', fields: ['eps'] };
   const one = await shaAt(ctx, 'equity-panel', params, 1);

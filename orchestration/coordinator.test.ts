@@ -54,7 +54,7 @@ test('property: in every terminal run no step or attempt is left open, whatever 
     const now = () => new Date(clock);
     const ledger = new Ledger(store, { now });
     // A lake that knows the names asked for: the plans with pit-join steps pass the check.
-    const lake = { distinct: async () => ['eps', 'GDP'], bytes: async () => 0 };
+    const lake = { distinct: async () => ['eps', 'GDP'], bytes: async () => 0, estimate: async () => ({ rows: 0, bytes: 0 }) };
     const coordinator = new Coordinator({ ledger, emit: async (e) => void sent.push(e), stepTimeoutSeconds: 60, now, lake });
     const id = `seq-${seed}`;
     const log: string[] = [];

@@ -16,7 +16,7 @@ import { silentLogger } from '../shared/log.ts';
 import { keys } from '../shared/object-store.ts';
 import type { Ledger } from './ledger.ts';
 import { firstTier } from './estimate.ts';
-import { partitionPlan } from './partitions.ts';
+import { partitionPlan, partitionsFor, type PartitionSize } from './partitions.ts';
 import { getPipeline, type LakeCatalog } from './pipelines.ts';
 import { TERMINAL, type Run, type StepState } from './run.ts';
 
@@ -31,6 +31,8 @@ export interface CoordinatorDeps {
   lake?: LakeCatalog;
   /** Memory per tier (HIPPO_TIERS), bytes: the planner picks each step's first tier from it. */
   tiers?: readonly number[];
+  /** What one partition should read when a request does not say how many (HIPPO_PARTITION_ROWS/_BYTES); default: DEFAULT_PARTITION. */
+  partitionSize?: PartitionSize;
   log?: Logger;
   now?: () => Date;
   newId?: () => string;
@@ -65,8 +67,8 @@ export class Coordinator {
    */
   async submit(req: RunRequest, opts: { previousRunId?: string } = {}): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
-    const { params, steps: planned } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
-    const partitions = req.partitions ?? 1;
+    const { params, steps: planned, size } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
+    const partitions = req.partitions ?? partitionsFor(size, this.deps.partitionSize);
     const plan = partitionPlan(planned, partitions);
     const id = req.id ?? this.newId();
     const nowDate = this.now();

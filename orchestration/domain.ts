@@ -2,6 +2,7 @@ import type { Emit } from '../eventing/bus.ts';
 import type { Logger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { Coordinator } from './coordinator.ts';
+import type { PartitionSize } from './partitions.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
 import { Ledger } from './ledger.ts';
 import { StandingRuns } from './standing.ts';
@@ -18,6 +19,8 @@ export interface RunDomainOptions {
   tiers?: readonly number[];
   /** Standing runs wait this long after a data change for more before re-running (HIPPO_WATCH_DEBOUNCE_SECONDS). */
   watchDebounceSeconds?: number;
+  /** What one partition should read when the request leaves the number of partitions to the planner (HIPPO_PARTITION_ROWS/_BYTES). */
+  partitionSize?: PartitionSize;
   /** Where the lake catalog's DuckDB reads work. */
   tempRoot?: string;
   log?: Logger;
@@ -52,6 +55,7 @@ export function createRunDomain(o: RunDomainOptions): RunDomain {
     stepTimeouts: o.stepTimeouts,
     lake: new StoreLakeCatalog(o.store, o.tempRoot),
     tiers: o.tiers,
+    partitionSize: o.partitionSize,
     log: o.log,
     now: o.now,
   });

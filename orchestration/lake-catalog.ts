@@ -1,18 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quotedIdentifier } from '@duckdb/node-api';
+import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { literalList, withDuckDB } from '../shared/duckdb.ts';
 import { keys, type ObjectStore } from '../shared/object-store.ts';
 import type { LakeCatalog } from './pipelines.ts';
 
 /**
- * The lake as the coordinator sees it when validating a request: distinct values of a
- * column (e.g. which fundamental fields exist). Parts are immutable, so an answer is cached
- * until the dataset's list of parts changes.
+ * The lake as the coordinator sees it when validating and planning a request: distinct values
+ * of a column (e.g. which fundamental fields exist), and estimates of a window's rows and bytes
+ * from the parts' Parquet statistics. Parts are immutable, so an answer is cached until the
+ * dataset's list of parts changes.
  */
 export class StoreLakeCatalog implements LakeCatalog {
-  private readonly cache = new Map<string, { parts: string; values: string[] }>();
+  private readonly cache = new Map<string, { parts: string; value: unknown }>();
 
   constructor(private readonly store: ObjectStore, private readonly tempRoot = tmpdir()) {}
 
@@ -25,25 +26,63 @@ export class StoreLakeCatalog implements LakeCatalog {
   }
 
   async distinct(dataset: string, column: string): Promise<string[]> {
+    return this.cached(dataset, `distinct ${column}`, [], (c, paths) =>
+      c.runAndReadAll(`SELECT DISTINCT ${quotedIdentifier(column)}::VARCHAR FROM read_parquet(${literalList(paths)}) ORDER BY 1`).then((r) =>
+        r.getRowsJS().map((row) => String(row[0])),
+      ),
+    );
+  }
+
+  async estimate(dataset: string, column: string, from: string, to: string, sizeOf?: string): Promise<{ rows: number; bytes: number }> {
+    const none = { rows: 0, bytes: 0 };
+    return this.cached(dataset, `estimate ${column} ${from} ${to} ${sizeOf ?? ''}`, none, async (c, paths) => {
+      // One row per row group: its rows, its span of `column`, and the bytes of `sizeOf` in it.
+      const r = await c.runAndReadAll(
+        `WITH groups AS (
+           SELECT file_name, row_group_id, any_value(row_group_num_rows) AS n,
+                  max(CASE WHEN path_in_schema = $1 THEN epoch(TRY_CAST(stats_min_value AS TIMESTAMPTZ)) END) AS lo,
+                  max(CASE WHEN path_in_schema = $1 THEN epoch(TRY_CAST(stats_max_value AS TIMESTAMPTZ)) END) AS hi,
+                  sum(CASE WHEN path_in_schema = $2 THEN total_uncompressed_size ELSE 0 END) AS size
+           FROM parquet_metadata(${literalList(paths)})
+           GROUP BY file_name, row_group_id
+         ),
+         shares AS (
+           SELECT n, size,
+                  CASE WHEN lo IS NULL OR hi IS NULL THEN 1.0
+                       WHEN hi <= lo THEN CASE WHEN lo BETWEEN epoch($3::TIMESTAMPTZ) AND epoch($4::TIMESTAMPTZ) THEN 1.0 ELSE 0.0 END
+                       ELSE greatest(0.0, least(hi, epoch($4::TIMESTAMPTZ)) - greatest(lo, epoch($3::TIMESTAMPTZ))) / (hi - lo)
+                  END AS share
+           FROM groups
+         )
+         SELECT coalesce(sum(n * share), 0)::DOUBLE, coalesce(sum(size * share), 0)::DOUBLE FROM shares`,
+        [column, sizeOf ?? '', from, to],
+      );
+      const [rows, bytes] = r.getRowsJS()[0] as [number, number];
+      return { rows: Math.round(rows), bytes: Math.round(bytes) };
+    });
+  }
+
+  /**
+   * `read` over the dataset's parts (local paths; downloaded when the store is remote), cached
+   * under `id` until the dataset's list of parts changes (parts are immutable).
+   */
+  private async cached<T>(dataset: string, id: string, empty: T, read: (c: DuckDBConnection, paths: string[]) => Promise<T>): Promise<T> {
     const parts = (await this.parts(dataset)).map((p) => p.key);
-    const id = `${dataset}.${column}`;
+    const key = `${dataset} ${id}`;
     const signature = parts.join('\n');
-    const hit = this.cache.get(id);
-    if (hit && hit.parts === signature) return hit.values;
-    let values: string[] = [];
+    const hit = this.cache.get(key);
+    if (hit && hit.parts === signature) return hit.value as T;
+    let value = empty;
     if (parts.length) {
       const dir = await mkdtemp(join(this.tempRoot, 'hippo-catalog-'));
       try {
         const paths = await Promise.all(parts.map((k) => this.store.localPath(k, dir)));
-        values = await withDuckDB({}, async (c) => {
-          const r = await c.runAndReadAll(`SELECT DISTINCT ${quotedIdentifier(column)}::VARCHAR FROM read_parquet(${literalList(paths)}) ORDER BY 1`);
-          return r.getRowsJS().map((row) => String(row[0]));
-        });
+        value = await withDuckDB({}, (c) => read(c, paths));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    this.cache.set(id, { parts: signature, values });
-    return values;
+    this.cache.set(key, { parts: signature, value });
+    return value;
   }
 }

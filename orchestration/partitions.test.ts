@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { partitionPlan } from './partitions.ts';
+import { partitionPlan, partitionsFor } from './partitions.ts';
 import { getPipeline } from './pipelines.ts';
 
 const panelRequest = { start: '2010-01-04', end: '2010-12-31', fields: ['eps'], macro: ['GDP'] };
@@ -38,6 +38,16 @@ test('a partition param is the planner\'s: a user cannot set it through the pipe
   const refused = await getPipeline('transcripts').prepare({ start: '2020-01-01', end: '2020-12-31', partition: { index: 0, count: 2 } }).then(() => undefined, (err: Error) => err);
   assert.match(refused?.message ?? 'accepted', /invalid transcripts params/);
   assert.match(JSON.stringify(refused), /partition/);
+});
+
+test('automatic P: enough partitions for the rows and the bytes, 1 to 1024', () => {
+  const limit = { rows: 1_000_000, bytes: 64 << 20 };
+  assert.is(partitionsFor(undefined, limit), 1);
+  assert.is(partitionsFor({ rows: 0 }, limit), 1);
+  assert.is(partitionsFor({ rows: 1_000_000 }, limit), 1);
+  assert.is(partitionsFor({ rows: 4_750_000 }, limit), 5);
+  assert.is(partitionsFor({ rows: 10, bytes: 200 << 20 }, limit), 4);
+  assert.is(partitionsFor({ rows: 5e12 }, limit), 1024);
 });
 
 test.run();

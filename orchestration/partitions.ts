@@ -1,3 +1,4 @@
+import { DEFAULT_PARTITION } from '../shared/config.ts';
 import type { Partition } from '../shared/params.ts';
 import type { PlannedStep } from './pipelines.ts';
 
@@ -54,4 +55,28 @@ function withPartition(s: PlannedStep, stepId: string, inputs: Record<string, st
     case 'export':
       throw new Error('export is the fan-in: it is never fanned out');
   }
+}
+
+/** What one partition should read at most: rows, and bytes of text (HIPPO_PARTITION_ROWS/_BYTES). */
+export interface PartitionSize {
+  rows: number;
+  bytes: number;
+}
+
+/** A request's size as its pipeline estimates it from the lake's statistics (absent: unknown). */
+export interface RequestSize {
+  rows?: number;
+  bytes?: number;
+}
+
+/**
+ * The automatic number of partitions: enough that each reads at most `limit.rows` rows and
+ * `limit.bytes` bytes, from 1 to 1024. An unknown size is 1 (no fan-out).
+ *
+ * @example
+ * partitionsFor({ rows: 4_750_000 }, { rows: 1_000_000, bytes: 64 << 20 }); // 5
+ */
+export function partitionsFor(size: RequestSize | undefined, limit: PartitionSize = DEFAULT_PARTITION): number {
+  const wanted = Math.max(Math.ceil((size?.rows ?? 0) / limit.rows), Math.ceil((size?.bytes ?? 0) / limit.bytes), 1);
+  return Math.min(wanted, 1024);
 }

@@ -6,6 +6,7 @@ import { delistingAdjustFields, type DelistingParams } from '../functions/delist
 import type { ExportParams } from '../functions/export/params.ts';
 import { pitRuleFields, type PitParams } from '../functions/pit-join/params.ts';
 import { transcriptsFields, type SplitParams } from '../functions/transcript-split/params.ts';
+import type { RequestSize } from './partitions.ts';
 
 /** Each step's params, as its own schema (`functions/<step>/params.ts`) gives them. */
 interface StepParams {
@@ -43,6 +44,12 @@ export interface LakeCatalog {
   distinct(dataset: string, column: string): Promise<string[]>;
   /** Bytes of the dataset's Parquet parts. */
   bytes(dataset: string): Promise<number>;
+  /**
+   * From the parts' Parquet statistics, without reading their rows: about how many rows have
+   * `column` in [from, to] (dates or instants), and how many uncompressed bytes `sizeOf` holds
+   * in them (each row group counted by the share of its min–max span inside the window).
+   */
+  estimate(dataset: string, column: string, from: string, to: string, sizeOf?: string): Promise<{ rows: number; bytes: number }>;
 }
 
 /**
@@ -57,6 +64,8 @@ export interface Pipeline<P extends Record<string, unknown>> {
   params: z.ZodType<P>;
   /** Checks that need the lake (names that must exist); throws ValidationError. */
   check?(params: P, lake: LakeCatalog): Promise<void>;
+  /** How much the fanned-out steps will read, for the automatic number of partitions. */
+  size?(params: P, lake: LakeCatalog): Promise<RequestSize>;
   plan(params: P): PlannedStep[];
 }
 
@@ -67,7 +76,7 @@ export interface RegisteredPipeline {
   /** Each param's JSON type (`string`, `array`, `boolean`, …), read off the schema: what the CLI converts `--param k=v` to. */
   paramTypes: Readonly<Record<string, string>>;
   /** Validates the request's params, checks them against the lake when one is given, and plans the steps. */
-  prepare(params: Record<string, unknown>, lake?: LakeCatalog): Promise<{ params: Record<string, unknown>; steps: PlannedStep[] }>;
+  prepare(params: Record<string, unknown>, lake?: LakeCatalog): Promise<{ params: Record<string, unknown>; steps: PlannedStep[]; size?: RequestSize }>;
 }
 
 function register<P extends Record<string, unknown>>(p: Pipeline<P>): RegisteredPipeline {
@@ -79,7 +88,8 @@ function register<P extends Record<string, unknown>>(p: Pipeline<P>): Registered
       const r = p.params.safeParse(raw);
       if (!r.success) throw zodToValidation(r.error, `invalid ${p.name} params`, 400, 'params');
       if (p.check && lake) await p.check(r.data, lake);
-      return { params: r.data, steps: p.plan(r.data) };
+      const size = p.size && lake ? await p.size(r.data, lake) : undefined;
+      return { params: r.data, steps: p.plan(r.data), ...(size ? { size } : {}) };
     },
   };
 }
@@ -121,6 +131,10 @@ export const equityPanel: Pipeline<z.output<typeof equityPanelParams>> = {
       }
     }
   },
+  // The panel has about a row per price row in the window; every fanned-out step reads that panel.
+  async size(p, lake) {
+    return { rows: (await lake.estimate('prices', 'date', p.start, p.end)).rows };
+  },
   plan(p) {
     const steps: PlannedStep[] = [{ stepId: 'delisting-adjust', step: 'delisting-adjust', params: { start: p.start, end: p.end, universe: p.universe, delisting: p.delisting }, inputs: {}, reads: ['securities', 'prices', 'symbols', 'memberships'], fanOut: true }];
     const rule = { cutoff: p.cutoff, timezone: p.timezone, audit: p.audit, ...(p.maxAge ? { maxAge: p.maxAge } : {}) };
@@ -147,6 +161,12 @@ export const transcripts: Pipeline<z.output<typeof transcriptsParams>> = {
   name: 'transcripts',
   describe: 'earnings-call transcripts as speaker turns: section, speaker, role, title, firm, text (DESIGN §6.2)',
   params: transcriptsParams,
+  async size(p, lake) {
+    // A day either side: `start`/`end` are dates in `timezone`, call_start is an instant.
+    const from = new Date(Date.parse(p.start) - 86_400_000).toISOString();
+    const to = new Date(Date.parse(p.end) + 2 * 86_400_000).toISOString();
+    return lake.estimate('transcripts', 'call_start', from, to, 'text');
+  },
   plan(p) {
     const steps: PlannedStep[] = [
       { stepId: 'transcript-split', step: 'transcript-split', params: { ...p }, inputs: {}, reads: ['transcripts'], fanOut: true },

@@ -11,6 +11,16 @@ const bytes = z.string().transform((s, ctx) => {
   return n;
 });
 
+/**
+ * How much one partition of a fanned-out step reads unless HIPPO_PARTITION_ROWS/_BYTES say
+ * otherwise, from the default-scale benchmark (BENCHMARKS.md): the steps peak at ~0.4 KiB of
+ * RSS per panel row (delisting-adjust 2,077 MiB at 4.75 M rows) over a ~200 MiB process, and run
+ * at ~0.9 M rows/s, so 1 M rows is ~600 MiB and seconds — well inside tier 0 (1 GiB) and a
+ * minute; transcript-split peaked at 813 MiB on 57 MB of text at 18 MB/s, so 64 MiB of text a
+ * partition stays within its 1 GiB tier and a few seconds.
+ */
+export const DEFAULT_PARTITION = { rows: 1_000_000, bytes: 64 * 1024 ** 2 } as const;
+
 /** HIPPO_MAX_BODY_BYTES unless set: 1 MiB, far above any run request or CloudEvent. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 ** 2;
 
@@ -43,6 +53,10 @@ const schema = z.object({
   HIPPO_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token: letters, digits and . _ ~ + / -, then any = (RFC 6750)').optional(),
   /** The largest request body the runs function reads (DESIGN §14); over it: 413. */
   HIPPO_MAX_BODY_BYTES: bytes.pipe(z.number().int().positive()).default(DEFAULT_MAX_BODY_BYTES),
+  /** Fan-out (DESIGN §14): the planner splits a run so each partition reads about this many rows (equity-panel: price rows in the window). */
+  HIPPO_PARTITION_ROWS: z.coerce.number().int().positive().default(DEFAULT_PARTITION.rows),
+  /** …and, for transcripts, about this much text (a size like 64MiB). */
+  HIPPO_PARTITION_BYTES: bytes.pipe(z.number().int().positive()).default(DEFAULT_PARTITION.bytes),
   /** Seconds per step attempt; within Knative's default 600 s request limit (DESIGN §11). */
   HIPPO_STEP_TIMEOUT: z.coerce.number().positive().default(540),
   /** Per-step exceptions to HIPPO_STEP_TIMEOUT: `pit-join=1200,export=120`. */

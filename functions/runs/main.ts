@@ -17,6 +17,7 @@ const { app } = createRuns({
   stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
   tiers: config.HIPPO_TIERS,
   watchDebounceSeconds: config.HIPPO_WATCH_DEBOUNCE_SECONDS,
+  partitionSize: { rows: config.HIPPO_PARTITION_ROWS, bytes: config.HIPPO_PARTITION_BYTES },
   token: config.HIPPO_TOKEN,
   maxBodyBytes: config.HIPPO_MAX_BODY_BYTES,
   log,

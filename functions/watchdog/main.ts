@@ -20,6 +20,7 @@ serveFunction(
     stepTimeouts: config.HIPPO_STEP_TIMEOUTS,
     tiers: config.HIPPO_TIERS,
     watchDebounceSeconds: config.HIPPO_WATCH_DEBOUNCE_SECONDS,
+    partitionSize: { rows: config.HIPPO_PARTITION_ROWS, bytes: config.HIPPO_PARTITION_BYTES },
     workers: workersSource(),
     log,
   }),
