@@ -108,3 +108,44 @@ export function staleRequest(run: Run, req: StepAttemptRef): string | undefined 
   if (step.attempt === req.attempt && (step.status === 'succeeded' || step.status === 'failed')) return `attempt ${req.attempt} of ${req.stepId} already ${step.status}`;
   return undefined;
 }
+
+/** A step of the plan as a user thinks of it: one step, or all the partitions of a fanned-out step. */
+export interface StepGroup {
+  /** The step id, without the partition suffix (`pit-join-fundamentals`). */
+  stepId: string;
+  step: string;
+  /** The entries of the run in the group (one for a step that is not fanned out). */
+  ids: string[];
+  done: number;
+  /** Partitions (entries) that failed, by id. */
+  failed: string[];
+  /** Partitions dispatched and not answered yet. */
+  running: string[];
+  /** failed if one failed; succeeded when all did; dispatched while any is; else pending (or cancelled when all are). */
+  status: StepStatus;
+}
+
+/**
+ * The run's steps grouped for display: a fanned-out step's partitions are one group (the CLI's
+ * progress, the dashboard's row "k of P done"). Works on the run record and on the API's view.
+ *
+ * @example
+ * stepGroups(run.steps).map((g) => `${g.stepId} ${g.done}/${g.ids.length}`); // ['delisting-adjust 8/8', 'pit-join-fundamentals 5/8', 'export 0/1']
+ */
+export function stepGroups(steps: Record<string, { step: string; status: string; partition?: { index: number; count: number } }>): StepGroup[] {
+  const groups = new Map<string, StepGroup>();
+  for (const [id, s] of Object.entries(steps)) {
+    const stepId = s.partition ? id.replace(/-p\d+$/, '') : id;
+    const g = groups.get(stepId) ?? { stepId, step: s.step, ids: [], done: 0, failed: [], running: [], status: 'pending' };
+    g.ids.push(id);
+    if (s.status === 'succeeded') g.done++;
+    if (s.status === 'failed') g.failed.push(id);
+    if (s.status === 'dispatched') g.running.push(id);
+    groups.set(stepId, g);
+  }
+  for (const g of groups.values()) {
+    const cancelled = g.ids.every((id) => steps[id]!.status === 'cancelled');
+    g.status = g.failed.length ? 'failed' : g.done === g.ids.length ? 'succeeded' : g.running.length ? 'dispatched' : cancelled ? 'cancelled' : 'pending';
+  }
+  return [...groups.values()];
+}

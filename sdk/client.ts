@@ -49,12 +49,16 @@ export interface RunView {
     status: string;
     attempt: number;
     tier: number;
+    /** Which partition of a fanned-out step this entry is. */
+    partition?: { index: number; count: number };
     error?: { code: string; message: string };
     /** Every dispatch of the step: which memory tier, how it ended. */
     attempts: { attempt: number; tier: number; status: string; error?: { code: string; message: string }; dispatchedAt: string; finishedAt?: string }[];
   }>;
   result?: { rows: number; bytes: number; sha256: string };
   error?: { code: string; message: string; step?: string; stepId?: string };
+  /** How many partitions each fanned-out step was split into (absent: 1). */
+  partitions?: number;
   /** Standing runs: whether this run is watched, and its neighbours in the chain. */
   watch?: boolean;
   previousRunId?: string;

@@ -8,6 +8,7 @@ import { RunFailedError } from '../../sdk/errors.ts';
 import { runToEnd, startEmbedded } from '../../local/embedded.ts';
 import { context } from './context.ts';
 import { pipelines } from '../../orchestration/pipelines.ts';
+import { stepGroups } from '../../orchestration/run.ts';
 
 interface RunOpts {
   params?: string;
@@ -99,12 +100,19 @@ async function runRemote(pipelineName: string, params: Record<string, unknown>, 
   process.stderr.write(`run ${id} succeeded: ${run.result?.rows} rows${opts.out ? ` → ${opts.out}` : ''}\n`);
 }
 
-function progressLine(run: RunView, ms: number): string {
-  const steps = Object.entries(run.steps);
-  const done = steps.filter(([, s]) => s.status === 'succeeded').length;
-  const current = steps.find(([, s]) => s.status === 'dispatched');
-  const where = current ? ` · ${current[0]} (tier ${current[1].tier}, attempt ${current[1].attempt})` : '';
-  return `${run.status} · ${done}/${steps.length} steps${where} · ${(ms / 1000).toFixed(1)} s`;
+/** `running · 1/3 steps · pit-join-fundamentals 5/8 partitions · 4.2 s`; an unpartitioned step shows its tier and attempt. */
+export function progressLine(run: RunView, ms: number): string {
+  const groups = stepGroups(run.steps);
+  const done = groups.filter((g) => g.status === 'succeeded').length;
+  const current = groups.find((g) => g.status === 'dispatched');
+  let where = '';
+  if (current && current.ids.length > 1) {
+    where = ` · ${current.stepId} ${current.done}/${current.ids.length} partitions`;
+  } else if (current) {
+    const s = run.steps[current.ids[0]!]!;
+    where = ` · ${current.stepId} (tier ${s.tier}, attempt ${s.attempt})`;
+  }
+  return `${run.status} · ${done}/${groups.length} steps${where} · ${(ms / 1000).toFixed(1)} s`;
 }
 
 async function writeResult(body: ReadableStream<Uint8Array>, out: string | undefined): Promise<void> {

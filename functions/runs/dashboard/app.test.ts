@@ -215,6 +215,36 @@ test('a run\'s page: steps in order, each attempt\'s tier, status, error and tim
   assert.match(noResult.html, 'Run busy-1 is running: it has no result.');
 });
 
+test('a fanned-out step is one row: k of P partitions done, the failed ones named with their reason, one timeline lane', async ({ app, ledger }) => {
+  const part = (i: number, status: 'succeeded' | 'failed' | 'dispatched', error?: { code: string; message: string }) => [
+    `pit-join-fundamentals-p${i}`,
+    step({
+      step: 'pit-join', status, partition: { index: i, count: 4 }, attempt: 1, tier: 0,
+      ...(error ? { error } : {}),
+      attempts: [attempt(1, 0, status, '2026-03-01T11:00:02.000Z', status === 'dispatched' ? undefined : '2026-03-01T11:00:04.000Z', error)],
+    }),
+  ] as const;
+  const base = run('fan-1');
+  await ledger.create({
+    ...base, status: 'running', partitions: 4,
+    steps: {
+      'delisting-adjust': base.steps['delisting-adjust']!,
+      ...Object.fromEntries([
+        part(0, 'succeeded'), part(1, 'succeeded'), part(2, 'failed', { code: 'invalid_input', message: 'bad row in partition 2' }), part(3, 'dispatched'),
+      ]),
+      export: step({ step: 'export', status: 'pending' }),
+    },
+  });
+  const { html } = await page(app, '/ui/runs/fan-1');
+  assert.equal(dataOf(html, 'data-step'), ['delisting-adjust', 'pit-join-fundamentals', 'export']);
+  assert.equal(dataOf(html, 'data-partitions'), ['4']);
+  assert.match(html, '2 of 4 partitions done');
+  assert.match(html, /<span class="mono">pit-join-fundamentals-p2<\/span>: <span class="reason">bad row in partition 2<\/span>/);
+  assert.match(html, /<dt>running<\/dt><dd class="mono">pit-join-fundamentals-p3<\/dd>/);
+  assert.match(html, 'pit-join-fundamentals ×4');
+  assert.is((html.match(/class="bar b-/g) ?? []).length, 5, 'every partition\'s attempt on the timeline');
+});
+
 test('everything from the ledger is escaped', async ({ app, ledger }) => {
   const evil = '<img src=x onerror="alert(1)">';
   await ledger.create({ ...failed('evil-1', `bad file ${evil}`), params: { start: '2015-01-02', end: '2015-01-30', fields: ['</td><script>alert(2)</script>'] } });

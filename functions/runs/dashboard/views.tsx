@@ -4,7 +4,7 @@
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { WorkerStatus } from '../../../eventing/catalog.ts';
 import type { ErrorDetail } from '../../../shared/errors.ts';
-import { RUN_STATUSES, TERMINAL, type Attempt, type Run, type RunStatus, type StepState } from '../../../orchestration/index.ts';
+import { RUN_STATUSES, stepGroups, TERMINAL, type Attempt, type Run, type RunStatus, type StepGroup, type StepState } from '../../../orchestration/index.ts';
 
 /** What every page is rendered with besides its own data. */
 export interface ViewContext {
@@ -265,23 +265,61 @@ export const RunPage: FC<{ view: ViewContext; run: Run }> = ({ view, run }) => {
         ) : null}
         <h2>Steps</h2>
         <Timeline run={run} start={start} end={end} view={view} />
-        {Object.entries(run.steps).map(([stepId, step]) => <StepCard stepId={stepId} step={step} view={view} runEnd={end} />)}
+        {stepGroups(run.steps).map((g) =>
+          g.ids.length === 1
+            ? <StepCard stepId={g.ids[0]!} step={run.steps[g.ids[0]!]!} view={view} runEnd={end} />
+            : <PartitionsCard group={g} run={run} view={view} />,
+        )}
       </div>
     </Layout>
   );
 };
 
-/** One lane per step, one bar per attempt, placed on the run's time axis. */
+/**
+ * A fanned-out step as one row: how many of its partitions are done, which failed (with their
+ * reason) and which are running, the tiers they used; each partition is in the run's JSON.
+ */
+const PartitionsCard: FC<{ group: StepGroup; run: Run; view: ViewContext }> = ({ group, run, view }) => {
+  const parts = group.ids.map((id) => [id, run.steps[id]!] as const);
+  const tiers = [...new Set(parts.flatMap(([, s]) => s.attempts.map((a) => a.tier)))].sort();
+  const retried = parts.filter(([, s]) => s.attempts.length > 1).map(([id]) => id);
+  return (
+    <section class="step" data-step={group.stepId} data-status={group.status} data-partitions={String(group.ids.length)}>
+      <h3>
+        <span class="mono">{group.stepId}</span>
+        <span class="muted">{group.step}</span>
+        <Status status={group.status} />
+        <span class="progress" data-done={String(group.done)}>{group.done} of {group.ids.length} partitions done</span>
+      </h3>
+      <dl class="facts">
+        {tiers.length ? <><dt>tiers</dt><dd>{tiers.map((t) => tierLabel(t, view.tiers)).join(', ')}</dd></> : null}
+        {group.running.length ? <><dt>running</dt><dd class="mono">{group.running.join(', ')}</dd></> : null}
+        {retried.length ? <><dt>retried</dt><dd class="mono">{retried.join(', ')}</dd></> : null}
+        {group.failed.length ? (
+          <>
+            <dt>failed</dt>
+            <dd class="failed-partitions">
+              {group.failed.map((id) => <div><span class="mono">{id}</span>: <span class="reason">{run.steps[id]!.error?.message ?? 'failed'}</span></div>)}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+    </section>
+  );
+};
+
+/** One lane per step (a fanned-out step's partitions share one), one bar per attempt, placed on the run's time axis. */
 const Timeline: FC<{ run: Run; start: number; end: number; view: ViewContext }> = ({ run, start, end, view }) => {
   const span = Math.max(1, end - start);
   const pct = (t: number) => Math.min(100, Math.max(0, ((t - start) / span) * 100));
+  const groups = stepGroups(run.steps);
   return (
-    <div class="timeline" role="img" aria-label={`timeline of ${Object.keys(run.steps).length} steps over ${formatDuration(span)}`}>
-      {Object.entries(run.steps).map(([stepId, step]) => (
+    <div class="timeline" role="img" aria-label={`timeline of ${groups.length} steps over ${formatDuration(span)}`}>
+      {groups.map((g) => (
         <div class="lane">
-          <span class="mono">{stepId}</span>
+          <span class="mono">{g.ids.length > 1 ? `${g.stepId} ×${g.ids.length}` : g.stepId}</span>
           <div class="track">
-            {step.attempts.map((a) => {
+            {g.ids.flatMap((stepId) => run.steps[stepId]!.attempts.map((a) => ({ stepId, a }))).map(({ stepId, a }) => {
               const from = pct(ms(a.dispatchedAt));
               const to = pct(a.finishedAt ? ms(a.finishedAt) : end);
               const title = `${stepId} attempt ${a.attempt}, ${tierLabel(a.tier, view.tiers)}: ${a.status}${a.error ? ` (${a.error.code})` : ''}, ${formatDuration((a.finishedAt ? ms(a.finishedAt) : end) - ms(a.dispatchedAt))}`;
