@@ -86,6 +86,7 @@ export function checkSettings(s: ManifestSettings): void {
     else if (bytes <= previous) problems.push(`tiers[${i}].memory ${tier.memory} must be larger than the tier below`);
     previous = bytes ?? previous;
     if (!(tier.maxScale >= 1)) problems.push(`tiers[${i}].maxScale must be at least 1`);
+    if (!/^\d+(Ki|Mi|Gi|Ti)$/.test(tier.spill)) problems.push(`tiers[${i}].spill "${tier.spill}" is not a Kubernetes size like 16Gi`);
   }
   for (const step of Object.keys(s.stepTimeouts)) {
     if (!(STEPS as readonly string[]).includes(step)) problems.push(`stepTimeouts: "${step}" is not a step (${STEPS.join(', ')})`);
@@ -229,6 +230,7 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
   const memory = quantity(memoryOf(svc, s));
   const cpu = tier !== undefined ? s.tiers[tier]!.cpu : (fn.cpu ?? '100m');
   const maxScale = tier !== undefined ? s.tiers[tier]!.maxScale : (fn.maxScale ?? 1);
+  const spill = fn.duckdb ? (tier !== undefined ? s.tiers[tier]!.spill : s.duckdbSpill) : undefined;
   const initialScale = fn.minScale > 0 ? fn.minScale : s.zeroInitialScale && (tier ?? 0) > 0 ? 0 : 1;
   const labels = serviceLabels(svc);
   return {
@@ -261,6 +263,8 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
           timeoutSeconds: s.timeoutSeconds,
           // Only a function that reads the Kubernetes API (the watchdog) gets a token for it.
           ...(fn.kubernetes ? { serviceAccountName: CLUSTER_READER } : { automountServiceAccountToken: false }),
+          // DuckDB spills under the step's temp directory (os.tmpdir()): a disk emptyDir, bounded.
+          ...(spill ? { volumes: [{ name: 'spill', emptyDir: { sizeLimit: spill } }] } : {}),
           containers: [
             {
               image: IMAGE_PLACEHOLDER,
@@ -268,6 +272,7 @@ function knativeService(svc: ServiceSpec, s: ManifestSettings): K8sObject {
               ports: [{ name: 'http1', containerPort: 8080 }],
               ...containerEnv(svc, s),
               resources: { requests: { cpu, memory }, limits: { memory } },
+              ...(spill ? { volumeMounts: [{ name: 'spill', mountPath: '/tmp' }] } : {}),
               // Knative probes readiness through queue-proxy, aggressively while a pod starts.
               readinessProbe: { httpGet: { path: '/health/readiness' } },
               // The kubelet's own probe: a minute of no answer (a blocked event loop) restarts the container.

@@ -509,7 +509,7 @@ refused('a request limit above the cluster maximum', () => {
 });
 
 refused('tiers that do not grow, an unknown step, a bad namespace', () => {
-  refuses({ tiers: [{ memory: '4GiB', cpu: '1', maxScale: 1 }, { memory: '1GiB', cpu: '1', maxScale: 1 }] }, /tiers\[1\]\.memory 1GiB must be larger/);
+  refuses({ tiers: [{ memory: '4GiB', cpu: '1', maxScale: 1, spill: '4Gi' }, { memory: '1GiB', cpu: '1', maxScale: 1, spill: '4Gi' }] }, /tiers\[1\]\.memory 1GiB must be larger/);
   refuses({ stepTimeouts: { 'pit-jion': 60 } }, /"pit-jion" is not a step/);
   refuses({ namespace: 'Hippo' }, /namespace "Hippo"/);
 });

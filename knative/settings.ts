@@ -9,11 +9,19 @@ export interface TierSettings {
   memory: string;
   /** CPU the tier's containers request (Kubernetes quantity). No CPU limit: DuckDB may burst. */
   cpu: string;
-  /** Most instances of one step at this tier (Knative `max-scale`). */
+  /** Most instances of one step at this tier (Knative `max-scale`): a fanned-out run's partitions run this many at once. */
   maxScale: number;
+  /**
+   * DuckDB's spill directory (`/tmp`) is an `emptyDir` of at most this size (Kubernetes quantity):
+   * on the node's disk, so a spill counts against ephemeral storage, not the container's memory
+   * (a `medium: Memory` emptyDir would count against the memory limit). A pod that writes more is evicted.
+   */
+  spill: string;
 }
 
 export interface ManifestSettings {
+  /** The spill `emptyDir` of a DuckDB function that is not tiered (ingest); tiered steps take their tier's. */
+  duckdbSpill: string;
   /** Namespace of every object (also the kustomization's `namespace`). */
   namespace: string;
   /**
@@ -84,10 +92,14 @@ export const settings: ManifestSettings = {
     replicationFactor: 3,
   },
   tiers: [
-    { memory: '1GiB', cpu: '500m', maxScale: 10 },
-    { memory: '4GiB', cpu: '1', maxScale: 4 },
-    { memory: '16GiB', cpu: '2', maxScale: 2 },
+    // Tier 0 is where fan-out runs (a partition reads ~1 M rows, HIPPO_PARTITION_ROWS): 32 pods of
+    // 1 GiB at once; the rest of a run's partitions wait in the broker. Higher tiers take the
+    // partitions that outgrew tier 0, and the unpartitioned steps.
+    { memory: '1GiB', cpu: '500m', maxScale: 32, spill: '4Gi' },
+    { memory: '4GiB', cpu: '1', maxScale: 8, spill: '16Gi' },
+    { memory: '16GiB', cpu: '2', maxScale: 2, spill: '64Gi' },
   ],
+  duckdbSpill: '16Gi',
   stepTimeoutSeconds: 540,
   stepTimeouts: {},
   timeoutSeconds: 600,
