@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
-import { lakeParts, loadDatasets, partsByInstant } from '../shared/lake.ts';
+import { lakeParts, loadDatasets, loadDistinct, partsByInstant } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { Random } from '../demo/random.ts';
 
@@ -88,6 +88,24 @@ test('loadDatasets keeps the latest row per key as of asOf, for random lakes of 
     });
     const want = [...expected.values()].sort((a, b) => `${a.sid} ${a.date}`.localeCompare(`${b.sid} ${b.date}`)).map((r) => `${r.sid} ${r.date} ${r.close} ${r.recordedAt}`);
     assert.equal(got, want, `trial ${trial}: ${stored.length} parts, asOf ${asOf}${range ? ', ranged' : ''}`);
+
+    // Fan-out (DESIGN §14): the partitions of the read, by sid, are disjoint and make up the whole;
+    // the distinct dates in the window, read without the rows, are those of the whole.
+    const count = 2 + (trial % 2);
+    const window = range ?? { column: 'date', from: DATES[0]!, to: DATES.at(-1)! };
+    const { pieces, dates } = await withDuckDB({}, async (c) => {
+      const pieces: string[] = [];
+      for (let index = 0; index < count; index++) {
+        await loadDatasets(c, ['prices'], { store, tempDir: ctx.dir, asOf, ...(range ? { ranges: { prices: range } } : {}), partitions: { prices: { column: 'sid', index, count } } });
+        const r = await c.runAndReadAll(`SELECT sid, strftime(date, '%Y-%m-%d'), close, strftime(recorded_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') FROM prices`);
+        pieces.push(...r.getRowsJS().map(([sid, date, close, at]) => `${sid} ${date} ${close} ${at}`));
+      }
+      await loadDistinct(c, 'dates', 'prices', window, { store, tempDir: ctx.dir, asOf });
+      const d = await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d') FROM dates ORDER BY 1`);
+      return { pieces, dates: d.getRowsJS().map(([x]) => String(x)) };
+    });
+    assert.equal(pieces.sort(), got, `trial ${trial}: ${count} partitions make up the read, each row once`);
+    assert.equal(dates, [...new Set(want.map((w) => w.split(' ')[1]!))].sort(), `trial ${trial}: the window's dates without the rows`);
   }
   assert.ok(fastLakes >= 5, `the one-instant-per-part reading ran on ${fastLakes} lakes of several parts`);
 });

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { loadDatasets } from '../../shared/lake.ts';
+import { loadDatasets, loadDistinct } from '../../shared/lake.ts';
 import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
 import { delistingAdjustParams, type DelistingParams } from './params.ts';
 import { delistingAdjust } from './delisting-adjust.ts';
@@ -9,16 +9,22 @@ export const delistingAdjustStep: StepSpec<DelistingParams> = {
   name: 'delisting-adjust',
   params: delistingAdjustParams,
   async run(c, req, ctx) {
+    const { partition } = req.params;
+    // Panel dates come from prices in [start, end]: no other price row is ever read.
+    const window = { column: 'date', from: req.params.start, to: req.params.end };
     const lineage = await loadDatasets(c, ['securities', 'prices', 'symbols', 'memberships'], {
       store: ctx.store,
       tempDir: ctx.tempDir,
       asOf: req.asOf,
       required: ['securities', 'prices'],
-      // Panel dates come from prices in [start, end]: no other price row is ever read.
-      ranges: { prices: { column: 'date', from: req.params.start, to: req.params.end } },
+      ranges: { prices: window },
+      // A partition reads only its securities' rows (the big one: prices)…
+      ...(partition ? { partitions: { securities: { column: 'sid', ...partition }, prices: { column: 'sid', ...partition } } } : {}),
     });
+    // …and the panel dates of every security's prices, without their rows.
+    if (partition) await loadDistinct(c, 'panel_dates', 'prices', window, { store: ctx.store, tempDir: ctx.tempDir, asOf: req.asOf });
     const rowsIn = Number((await c.runAndReadAll('SELECT count(*) FROM prices')).getRowsJS()[0]![0]);
-    await delistingAdjust(c, req.params);
+    await delistingAdjust(c, req.params, partition ? { panelDates: 'panel_dates' } : {});
     const panel = await ctx.writeParquet('SELECT * FROM panel ORDER BY date, sid', 'panel');
     return { outputs: { panel }, lineage, rowsIn, rowsOut: panel.rows };
   },

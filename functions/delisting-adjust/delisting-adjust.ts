@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { keepPartition } from '../../shared/duckdb.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { DelistingParams } from './params.ts';
@@ -19,14 +19,16 @@ export const SHUMWAY = { nasdaq: -0.55, other: -0.3 } as const;
  * Builds TABLE `panel` (DESIGN §6.1 columns, sorted by `date, sid`) from `securities`, `prices`,
  * `symbols` and `memberships` under the survivorship and delisting rules of DESIGN §7.1, and
  * returns its row count. The inputs are already deduplicated and cut at `asOf`; `symbols` and
- * `memberships` may be empty.
+ * `memberships` may be empty. A partition (`params.partition`) keeps its share of the securities;
+ * its `prices` may hold only theirs, so the panel dates then come from `options.panelDates`, a
+ * table of every security's price dates (a date is a panel date if anyone traded).
  *
  * @example
  * await delistingAdjust(c, { start: '2008-01-01', end: '2008-12-31', universe: 'all', delisting: 'shumway' });
  * // a NYSE stock delisted with code 552, no vendor return, ret +0.05 on its last day:
  * // delist_ret −0.30, ret_adj = 1.05 × 0.70 − 1 = −0.265, delist_imputed true
  */
-export async function delistingAdjust(c: DuckDBConnection, params: DelistingParams): Promise<number> {
+export async function delistingAdjust(c: DuckDBConnection, params: DelistingParams, options: { panelDates?: string } = {}): Promise<number> {
   const { start, end, universe, delisting } = params;
   if (start > end) {
     throw new ValidationError(`start (${start}) is after end (${end})`, [
@@ -43,7 +45,9 @@ export async function delistingAdjust(c: DuckDBConnection, params: DelistingPara
   await c.run(
     `CREATE TABLE panel AS
      WITH panel_dates AS (
-       SELECT DISTINCT date FROM prices WHERE date BETWEEN $1::DATE AND $2::DATE
+       ${options.panelDates
+         ? `SELECT DISTINCT date FROM ${quotedIdentifier(options.panelDates)} WHERE date BETWEEN $1::DATE AND $2::DATE`
+         : 'SELECT DISTINCT date FROM prices WHERE date BETWEEN $1::DATE AND $2::DATE'}
      ),
      -- §7.1: every security listed on D, dead or alive; delisted_on is the last trading day.
      listed AS (
