@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import { keepPartition } from '../../shared/duckdb.ts';
 import { loadDatasets } from '../../shared/lake.ts';
 import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
 import { pitJoinParams, type PitParams } from './params.ts';
@@ -13,14 +12,15 @@ export const pitJoinStep: StepSpec<PitParams> = {
   name: 'pit-join',
   params: pitJoinParams,
   async run(c, req, ctx) {
+    const { partition } = req.params;
     const lineage = await loadDatasets(c, [req.params.kind], {
       store: ctx.store,
       tempDir: ctx.tempDir,
       asOf: req.asOf,
       required: [req.params.kind],
+      // A partition's panel holds its share of the securities: the others' fundamentals are never read.
+      ...(partition && req.params.kind === 'fundamentals' ? { partitions: { fundamentals: { column: 'sid', ...partition } } } : {}),
     });
-    // A partition's panel holds its share of the securities: the fundamentals of the others are never needed.
-    if (req.params.partition && req.params.kind === 'fundamentals') await keepPartition(c, 'fundamentals', 'sid', req.params.partition);
     // From the input file straight into the output file: the panel is never held as a table.
     const panelPath = await ctx.inputPath(req.inputs.panel!);
     const panel = await writePitJoin(c, panelPath, req.params, (select, values) => ctx.writeParquet(select, 'panel', values));
