@@ -88,7 +88,10 @@ function register<P extends Record<string, unknown>>(p: Pipeline<P>): Registered
       const r = p.params.safeParse(raw);
       if (!r.success) throw zodToValidation(r.error, `invalid ${p.name} params`, 400, 'params');
       if (p.check && lake) await p.check(r.data, lake);
-      const size = p.size && lake ? await p.size(r.data, lake) : undefined;
+      // The size is an estimate for the number of partitions: a part it cannot read (not Parquet,
+      // say) leaves it unknown (no fan-out), and the step that reads the part fails the run with a
+      // 422 naming it — the submit itself is not refused for it.
+      const size = p.size && lake ? await p.size(r.data, lake).catch(() => undefined) : undefined;
       return { params: r.data, steps: p.plan(r.data), ...(size ? { size } : {}) };
     },
   };
