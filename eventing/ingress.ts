@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { readEvent } from '../shared/cloudevents.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/config.ts';
 import { functionApp, limitBody } from '../shared/http.ts';
 import type { Emit } from './bus.ts';
 
@@ -11,7 +10,7 @@ import type { Emit } from './bus.ts';
  * An event larger than `maxBodyBytes` (HIPPO_MAX_BODY_BYTES) is a 413 and never reaches the
  * bus — as Kafka refuses a record over its `message.max.bytes` (about 1 MiB by default).
  */
-export function createIngress(publish: Emit, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): Hono {
+export function createIngress(publish: Emit, maxBodyBytes?: number): Hono {
   const { app } = functionApp('broker');
   app.post('/', limitBody(maxBodyBytes), async (c) => {
     const event = await readEvent(c.req.raw);

@@ -68,8 +68,6 @@ export class Coordinator {
   async submit(req: RunRequest, opts: { previousRunId?: string } = {}): Promise<{ run: Run; created: boolean }> {
     const pipeline = getPipeline(req.pipeline);
     const { params, steps: planned, size } = await pipeline.prepare(req.params ?? {}, this.deps.lake);
-    const partitions = req.partitions ?? partitionsFor(size, this.deps.partitionSize);
-    const plan = partitionPlan(planned, partitions);
     const id = req.id ?? this.newId();
     const nowDate = this.now();
     if (req.asOf && Date.parse(req.asOf) > nowDate.getTime() + CLOCK_SKEW_MS) {
@@ -79,6 +77,8 @@ export class Coordinator {
     const existing = await this.deps.ledger.get(id);
     if (existing) return { run: await this.resume(this.sameRequest(existing, pipeline.name, params, req.asOf)), created: false };
 
+    const partitions = req.partitions ?? partitionsFor(await size(), this.deps.partitionSize);
+    const plan = partitionPlan(planned, partitions);
     const now = nowDate.toISOString();
     const steps: Record<string, StepState> = {};
     const lakeBytes = await this.lakeBytes(plan.flatMap((s) => s.reads ?? []));

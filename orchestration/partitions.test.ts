@@ -1,5 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStore } from '../shared/file-store.ts';
+import { Coordinator } from './coordinator.ts';
+import { Ledger } from './ledger.ts';
 import { partitionPlan, partitionsFor } from './partitions.ts';
 import { getPipeline } from './pipelines.ts';
 
@@ -48,6 +54,24 @@ test('automatic P: enough partitions for the rows and the bytes, 1 to 1024', () 
   assert.is(partitionsFor({ rows: 4_750_000 }, limit), 5);
   assert.is(partitionsFor({ rows: 10, bytes: 200 << 20 }, limit), 4);
   assert.is(partitionsFor({ rows: 5e12 }, limit), 1024);
+});
+
+test('the size is estimated once, for a new run that leaves P to the planner: not for its id again, nor for a run that names P', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hippo-partitions-'));
+  try {
+    let estimates = 0;
+    const lake = { distinct: async () => [], bytes: async () => 0, estimate: async () => (estimates++, { rows: 2_500_000, bytes: 0 }) };
+    const coordinator = new Coordinator({ ledger: new Ledger(new FileStore(dir)), emit: async () => {}, stepTimeoutSeconds: 60, lake });
+    const request = { pipeline: 'equity-panel', params: { start: '2010-01-04', end: '2010-12-31' } };
+    const { run } = await coordinator.submit({ ...request, id: 'auto' });
+    assert.is(run.partitions, 3, '2.5 M rows over the default 1 M a partition');
+    assert.is(estimates, 1);
+    assert.not.ok((await coordinator.submit({ ...request, id: 'auto' })).created);
+    await coordinator.submit({ ...request, id: 'named', partitions: 2 });
+    assert.is(estimates, 1, 'an existing id and a named P estimate nothing');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

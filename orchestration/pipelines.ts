@@ -75,8 +75,12 @@ export interface RegisteredPipeline {
   describe: string;
   /** Each param's JSON type (`string`, `array`, `boolean`, …), read off the schema: what the CLI converts `--param k=v` to. */
   paramTypes: Readonly<Record<string, string>>;
-  /** Validates the request's params, checks them against the lake when one is given, and plans the steps. */
-  prepare(params: Record<string, unknown>, lake?: LakeCatalog): Promise<{ params: Record<string, unknown>; steps: PlannedStep[]; size?: RequestSize }>;
+  /**
+   * Validates the request's params, checks them against the lake when one is given, and plans
+   * the steps. `size` estimates what the fanned-out steps will read (from the lake's statistics)
+   * only when asked: a request that names its partitions, or repeats an existing run's id, never pays for it.
+   */
+  prepare(params: Record<string, unknown>, lake?: LakeCatalog): Promise<{ params: Record<string, unknown>; steps: PlannedStep[]; size: () => Promise<RequestSize | undefined> }>;
 }
 
 function register<P extends Record<string, unknown>>(p: Pipeline<P>): RegisteredPipeline {
@@ -88,11 +92,12 @@ function register<P extends Record<string, unknown>>(p: Pipeline<P>): Registered
       const r = p.params.safeParse(raw);
       if (!r.success) throw zodToValidation(r.error, `invalid ${p.name} params`, 400, 'params');
       if (p.check && lake) await p.check(r.data, lake);
-      // The size is an estimate for the number of partitions: a part it cannot read (not Parquet,
-      // say) leaves it unknown (no fan-out), and the step that reads the part fails the run with a
-      // 422 naming it — the submit itself is not refused for it.
-      const size = p.size && lake ? await p.size(r.data, lake).catch(() => undefined) : undefined;
-      return { params: r.data, steps: p.plan(r.data), ...(size ? { size } : {}) };
+      const params = r.data;
+      // An estimate for the number of partitions: a part it cannot read (not Parquet, say) leaves
+      // the size unknown (no fan-out), and the step that reads the part fails the run with a 422
+      // naming it — the submit itself is not refused for it.
+      const size = async () => (p.size && lake ? p.size(params, lake).catch(() => undefined) : undefined);
+      return { params, steps: p.plan(params), size };
     },
   };
 }

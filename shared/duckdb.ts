@@ -1,6 +1,5 @@
-import { DuckDBConnection, DuckDBInstance, quotedIdentifier, quotedString } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, quotedString } from '@duckdb/node-api';
 import { InputError, OutOfMemoryError } from './errors.ts';
-import type { Partition } from './params.ts';
 
 export interface DuckDBOptions {
   /** Bytes DuckDB may use before spilling to `tempDirectory` (≈ 60 % of the tier, DESIGN §10). */
@@ -74,12 +73,4 @@ export function classifyDuckDBError(err: unknown): unknown {
  */
 export function literalList(values: readonly string[]): string {
   return `[${values.map(quotedString).join(', ')}]`;
-}
-
-/**
- * Deletes from `table` the rows whose `key` hashes into another partition: row r is in partition
- * `hash(r.key) % count`, the same in every partition of a run (one DuckDB build).
- */
-export async function keepPartition(c: DuckDBConnection, table: string, key: string, p: Partition): Promise<void> {
-  await c.run(`DELETE FROM ${quotedIdentifier(table)} WHERE hash(${quotedIdentifier(key)}) % $1::UBIGINT <> $2::UBIGINT`, [p.count, p.index]);
 }

@@ -1,6 +1,7 @@
 import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { DEFAULT_MAX_BODY_BYTES } from './config.ts';
 import { HippoError, toHippoError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -63,7 +64,7 @@ export function refuseWith(middleware: MiddlewareHandler, error: (c: Context) =>
  * @example
  * app.post('/runs', limitBody(1 << 20), handler);
  */
-export function limitBody(maxBytes: number): MiddlewareHandler {
+export function limitBody(maxBytes = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {

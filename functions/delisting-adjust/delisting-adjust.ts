@@ -1,5 +1,4 @@
 import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
-import { keepPartition } from '../../shared/duckdb.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { DelistingParams } from './params.ts';
 
@@ -19,9 +18,10 @@ export const SHUMWAY = { nasdaq: -0.55, other: -0.3 } as const;
  * Builds TABLE `panel` (DESIGN §6.1 columns, sorted by `date, sid`) from `securities`, `prices`,
  * `symbols` and `memberships` under the survivorship and delisting rules of DESIGN §7.1, and
  * returns its row count. The inputs are already deduplicated and cut at `asOf`; `symbols` and
- * `memberships` may be empty. A partition (`params.partition`) keeps its share of the securities;
- * its `prices` may hold only theirs, so the panel dates then come from `options.panelDates`, a
- * table of every security's price dates (a date is a panel date if anyone traded).
+ * `memberships` may be empty. For a partition the caller loads only its share of `securities`
+ * and `prices` (every §7.1 rule is per security), so the panel dates come from
+ * `options.panelDates`, a table of every security's price dates (a date is a panel date if
+ * anyone traded).
  *
  * @example
  * await delistingAdjust(c, { start: '2008-01-01', end: '2008-12-31', universe: 'all', delisting: 'shumway' });
@@ -36,9 +36,6 @@ export async function delistingAdjust(c: DuckDBConnection, params: DelistingPara
     ], { status: 422 });
   }
   if (universe !== 'all') await assertUniverseKnown(c, universe);
-  // A partition keeps its share of the securities (every §7.1 rule is per security); the panel
-  // dates still come from every price, so each partition's panel has the whole run's dates.
-  if (params.partition) await keepPartition(c, 'securities', 'sid', params.partition);
 
   const performanceCodes = [...PERFORMANCE_CODES].join(', ');
   // $1 start, $2 end, $3 universe, $4 delisting mode, $5/$6 the Shumway returns.

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { runRequestSchema, zodToValidation, type RunRequest } from '../../eventing/catalog.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/config.ts';
 import { ConflictError, UnauthorizedError, ValidationError } from '../../shared/errors.ts';
 import { limitBody, refuseWith } from '../../shared/http.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
@@ -50,7 +49,7 @@ export function createRunsApi(deps: RunsApiDeps): Hono {
     api.use(refuseWith(bearerAuth({ token: deps.token }), () => new UnauthorizedError()));
   }
 
-  api.post('/', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), async (c) => {
+  api.post('/', limitBody(deps.maxBodyBytes), async (c) => {
     let body: unknown;
     try {
       body = await c.req.json();

@@ -9,7 +9,6 @@ import {
   type RunRequest,
 } from '../../eventing/catalog.ts';
 import { carriesEvent, readEvent } from '../../shared/cloudevents.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/config.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { limitBody } from '../../shared/http.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -41,7 +40,7 @@ export interface RunEventsDeps {
 export function createRunEvents(deps: RunEventsDeps): Hono {
   const events = new Hono();
 
-  events.post('/', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), async (c) => {
+  events.post('/', limitBody(deps.maxBodyBytes), async (c) => {
     if (!carriesEvent(c.req.raw.headers)) {
       throw new ValidationError('POST / takes a CloudEvent (binary ce-* headers or application/cloudevents+json); use POST /runs for JSON', [], { code: 'invalid_event' });
     }

@@ -18,6 +18,8 @@ export const transcriptSplitStep: StepSpec<SplitParams> = {
       asOf: req.asOf,
       required: ['transcripts'],
       defer: { transcripts: ['text'] },
+      // A partition reads only its share of the calls (every §7.3 rule is per transcript).
+      ...(req.params.partition ? { partitions: { transcripts: { column: 'transcript_id', ...req.params.partition } } } : {}),
     });
     const calls = await splitTranscripts(c, req.params, ctx.withConnection);
     const turns = await ctx.writeParquet('SELECT * FROM turns', 'turns');

@@ -1,5 +1,4 @@
 import { listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { keepPartition } from '../../shared/duckdb.ts';
 import type { SplitParams } from './params.ts';
 import { splitTranscript } from './split.ts';
 
@@ -23,8 +22,6 @@ export async function splitTranscripts(
     values.push(listValue(params.sids));
   }
   await c.run(`CREATE TABLE calls AS SELECT * FROM transcripts WHERE ${filters.join(' AND ')}`, values);
-  // A partition splits its share of the calls (every §7.3 rule is per transcript).
-  if (params.partition) await keepPartition(c, 'calls', 'transcript_id', params.partition);
   await c.run(`CREATE TABLE turns_raw (
     transcript_id VARCHAR, section VARCHAR, turn INTEGER, speaker VARCHAR, role VARCHAR,
     title VARCHAR, firm VARCHAR, text VARCHAR, words INTEGER)`);

@@ -5,7 +5,6 @@ import { html } from 'hono/html';
 import { secureHeaders } from 'hono/secure-headers';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { runRequestSchema, zodToValidation, type RunRequest, type WorkerStatus } from '../../../eventing/catalog.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../../../shared/config.ts';
 import { HippoError, ValidationError } from '../../../shared/errors.ts';
 import { limitBody, refuseWith } from '../../../shared/http.ts';
 import type { ObjectStore } from '../../../shared/object-store.ts';
@@ -107,7 +106,7 @@ export function createDashboard(deps: DashboardDeps, options: Partial<typeof das
   dashboard.use('/ui/runs/*', guard);
   dashboard.use('/ui/new', guard);
   // After the guard: a post without the token is refused before its body is read.
-  dashboard.post('/ui/*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+  dashboard.post('/ui/*', limitBody(deps.maxBodyBytes));
 
   dashboard.post('/ui/login', async (c) => {
     const form = await c.req.parseBody();
