@@ -32,11 +32,11 @@ async function shaAt(ctx: Ctx, pipeline: string, params: Record<string, unknown>
   return { sha256: run.result!.sha256, run };
 }
 
-test('equity-panel with fields and macro: the same sha256 for P = 1, 2 and 7; each partition its own step', async (ctx) => {
+test('equity-panel with fields and macro: the same sha256 for P = 1, 2, 7 and 64; each partition its own step', async (ctx) => {
   const params = { start: '2010-01-04', end: '2012-12-31', fields: ['eps', 'revenue'], macro: ['GDP', 'CPI'] };
   const one = await shaAt(ctx, 'equity-panel', params, 1);
   assert.equal(Object.keys(one.run.steps), ['delisting-adjust', 'pit-join-fundamentals', 'pit-join-macro', 'export']);
-  for (const p of [2, 7]) {
+  for (const p of [2, 7, 64]) {
     const { sha256, run } = await shaAt(ctx, 'equity-panel', params, p);
     assert.is(sha256, one.sha256, `P=${p}: the same bytes as P=1`);
     assert.is(run.partitions, p);
@@ -47,12 +47,15 @@ test('equity-panel with fields and macro: the same sha256 for P = 1, 2 and 7; ea
   }
 });
 
-test('transcripts: the same sha256 for P = 1 and 3', async (ctx) => {
+test('transcripts: the same sha256 for P = 1, 2, 7 and 64', async (ctx) => {
   const params = { start: '2019-01-01', end: '2021-12-31' };
   const one = await shaAt(ctx, 'transcripts', params, 1);
-  const three = await shaAt(ctx, 'transcripts', params, 3);
-  assert.is(three.sha256, one.sha256);
-  assert.ok(three.run.steps['transcript-split-p2']!.outputs!.turns!.rows > 0, 'every partition has calls to split');
+  for (const p of [2, 7, 64]) {
+    const { sha256, run } = await shaAt(ctx, 'transcripts', params, p);
+    assert.is(sha256, one.sha256, `P=${p}: the same bytes as P=1`);
+    assert.is(Object.keys(run.steps).length, p + 1);
+    if (p === 7) assert.ok(Object.values(run.steps).filter((s) => s.step === 'transcript-split').every((s) => s.outputs!.turns!.rows > 0), 'every partition has calls to split');
+  }
 });
 
 test('automatic: the planner picks P from the lake\'s statistics (HIPPO_PARTITION_ROWS / _BYTES); the bytes of P = 1', async (ctx) => {
@@ -75,6 +78,26 @@ test('automatic: the planner picks P from the lake\'s statistics (HIPPO_PARTITIO
     // The defaults (a million rows, 64 MiB of text a partition) leave the demo lake whole.
     const whole = await runToEnd(ctx.hippo, { pipeline: 'equity-panel', params: panelParams, asOf: ctx.asOf });
     assert.is((await new Ledger(ctx.store).mustGet(whole.id)).partitions, undefined);
+  } finally {
+    await small.close();
+  }
+});
+
+test('bigger than one invocation: with tiers of 32 and 64 MiB the whole run fails out of memory; the automatic fan-out succeeds with the bytes of an unconstrained run', async (ctx) => {
+  const params = { start: '2005-01-03', end: '2014-12-31', fields: ['eps', 'revenue'], macro: ['GDP'] };
+  const unconstrained = await shaAt(ctx, 'equity-panel', params, 1);
+  const small = await startEmbedded({ store: ctx.store, config: { ...config, HIPPO_TIERS: [32 << 20, 64 << 20], HIPPO_PARTITION_ROWS: 50_000 } });
+  try {
+    const whole = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf, partitions: 1 });
+    assert.is(whole.status, 'failed');
+    assert.is(whole.error?.code, 'out_of_memory', JSON.stringify(whole.error));
+    // The step started at the top tier (its input is bigger than tier 0 holds) and had no tier left.
+    assert.equal((await new Ledger(ctx.store).mustGet(whole.id)).steps['delisting-adjust']!.attempts.map((a) => [a.tier, a.status]), [[1, 'failed']]);
+    const split = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf });
+    assert.is(split.status, 'succeeded', JSON.stringify(split.error));
+    const run = await new Ledger(ctx.store).mustGet(split.id);
+    assert.ok((run.partitions ?? 1) >= 3, `split in ${run.partitions}`);
+    assert.is(run.result!.sha256, unconstrained.sha256);
   } finally {
     await small.close();
   }
