@@ -83,23 +83,26 @@ test('kcat: a binary-mode run.requested starts a run; Hippo\'s step.* and run.co
   assert.is(header(completed, 'content-type'), 'application/json');
 });
 
-test('fan-out over Kafka: P = 4 gives the bytes of P = 1; each partition\'s step.requested is keyed <run id>/<step id>', async (ctx) => {
-  const params = { start: '2015-01-02', end: '2015-12-31', fields: ['eps'], macro: ['GDP'] };
+test('fan-out over Kafka: P = 7 and 64 give the bytes of P = 1 for equity-panel and transcripts; each partition\'s step.requested is keyed <run id>/<step id>', async (ctx) => {
   const asOf = new Date().toISOString();
-  const sha = async (partitions: number) => {
-    const { id } = await ctx.hippo.submit('equity-panel', params, { asOf, partitions });
+  const sha = async (pipeline: string, params: { [k: string]: unknown }, partitions: number) => {
+    const { id } = await ctx.hippo.submit(pipeline, params, { asOf, partitions });
     const run = await ctx.hippo.wait(id, { timeoutMs: 180_000 });
-    assert.is(run.status, 'succeeded');
+    assert.is(run.status, 'succeeded', `${pipeline} P=${partitions}: ${JSON.stringify(run.error)}`);
     return { id, sha256: run.result!.sha256, steps: Object.keys(run.steps) };
   };
-  const one = await sha(1);
-  const four = await sha(4);
-  assert.is(four.sha256, one.sha256);
-  assert.is(four.steps.length, 3 * 4 + 1);
-  const requested = (await records(ctx)).filter((r) => header(r, 'ce_type') === 'dev.hippo.step.requested' && header(r, 'ce_runid') === four.id);
+  const panel = { start: '2015-01-02', end: '2015-12-31', fields: ['eps'], macro: ['GDP'] };
+  const one = await sha('equity-panel', panel, 1);
+  for (const p of [7, 64]) assert.is((await sha('equity-panel', panel, p)).sha256, one.sha256, `equity-panel P=${p}`);
+  const turns = { start: '2019-01-01', end: '2021-12-31' };
+  const whole = await sha('transcripts', turns, 1);
+  const seven = await sha('transcripts', turns, 7);
+  assert.is(seven.sha256, whole.sha256, 'transcripts P=7');
+  assert.is(seven.steps.length, 7 + 1);
+  const requested = (await records(ctx)).filter((r) => header(r, 'ce_type') === 'dev.hippo.step.requested' && header(r, 'ce_runid') === seven.id);
   const keys = new Set(requested.map((r) => r.key));
-  for (const stepId of four.steps.filter((s) => s !== 'export')) assert.ok(keys.has(`${four.id}/${stepId}`), `a record keyed ${four.id}/${stepId}`);
-  assert.ok(keys.has(four.id), 'export (the fan-in) is keyed by the run');
+  for (const stepId of seven.steps.filter((s) => s !== 'export')) assert.ok(keys.has(`${seven.id}/${stepId}`), `a record keyed ${seven.id}/${stepId}`);
+  assert.ok(keys.has(seven.id), 'export (the fan-in) is keyed by the run');
 });
 
 test('the broker ingress answers 202 only once Kafka has the record', async (ctx) => {
