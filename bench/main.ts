@@ -15,6 +15,7 @@ import { benchColdStart, COLD_START_TARGET_MS } from './cold-start.ts';
 import { benchDelisting, DELISTING_QUICK_SCALE, DELISTING_SCALE } from './delisting.ts';
 import { benchFormats, type FormatFigures, type FormatsResult } from './formats.ts';
 import { benchE2e } from './e2e.ts';
+import { benchFanout, FANOUT_QUICK_SCALE, FANOUT_SCALE, type FanoutFigures } from './fanout.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -46,6 +47,7 @@ const delisting = await benchDelisting({ scale: opts.quick ? DELISTING_QUICK_SCA
 const transcripts = await benchTranscripts({ scale: opts.quick ? TRANSCRIPT_QUICK_SCALE : TRANSCRIPT_SCALE, reps, root, log });
 const events = await benchEvents({ events: opts.quick ? 300 : 3000, concurrency: 32, log });
 const e2e = await benchE2e({ runs: opts.quick ? 3 : 10, root, log });
+const fanout = await benchFanout({ scale: opts.quick ? FANOUT_QUICK_SCALE : FANOUT_SCALE, root, log });
 
 const results = {
   date: new Date().toISOString(),
@@ -65,6 +67,7 @@ const results = {
   events,
   e2e,
   e2e_small_run_ms: { memory: e2e.memory.ms, kafka: e2e.kafka.ms },
+  fanout,
   ...coldStart,
   /** Each step process's peak resident memory at this scale (its step.completed metrics). */
   peak_rss_bytes: {
@@ -174,6 +177,17 @@ printTable([
     const e = events[b];
     return [b, `${e.ingress_p50} / ${e.ingress_p99}`, `${e.delivery_p50} / ${e.delivery_p99}`, `${e.reply_p50} / ${e.reply_p99}`, `${e.end_to_end_p50} / ${e.end_to_end_p99}`];
   }),
+]);
+const one = fanout.p['1']!;
+console.log(`\nfan-out: one equity-panel run, ${fanout.fields.length} fields, ${fanout.rows.toLocaleString('en-US')} rows, the same sha256 for every P; vs P = 1:`);
+const fanRow = (name: string, f: FanoutFigures) => [
+  name, String(f.partitions), `${f.wall_s.toFixed(1)} s`, `${(f.wall_s / one.wall_s).toFixed(2)}×`,
+  `${f.cpu_s.toFixed(1)} s`, `${(f.cpu_s / one.cpu_s).toFixed(2)}×`, `${f.steps_cpu_s.toFixed(1)} s`,
+  `${f.max_rss_mib} MiB`, `${(f.max_rss_mib / one.max_rss_mib).toFixed(2)}×`, `${f.max_rss_mib_by_step.export ?? '–'} MiB`, String(f.invocations),
+];
+printTable([
+  ['P', 'partitions', 'wall', 'vs P=1', 'CPU (platform)', 'vs P=1', 'CPU (steps)', 'peak RSS / invocation', 'vs P=1', 'export (fan-in)', 'invocations'],
+  ...Object.entries(fanout.p).map(([name, f]) => fanRow(name, f)),
 ]);
 console.log(`\ncold start, process start → ready (node dist/functions/<name>/main.js, median), target < ${COLD_START_TARGET_MS} ms:`);
 printTable([

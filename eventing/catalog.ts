@@ -87,6 +87,8 @@ export const stepCompletedSchema = z.object({
   metrics: z.object({
     ms: z.number(),
     peakRssBytes: z.number(),
+    /** CPU time of the step's process while it ran (user + system, all threads); absent from older replies. */
+    cpuMs: z.number().optional(),
     rowsIn: z.number(),
     rowsOut: z.number(),
   }),

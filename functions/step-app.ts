@@ -10,6 +10,7 @@ import { hashFile } from '../shared/hash.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { functionApp } from '../shared/http.ts';
 import { partitionParam } from '../shared/params.ts';
+import { peakRssSince } from '../shared/peak-rss.ts';
 import { faultFor, inject, type ChaosRule } from './chaos.ts';
 import type { Logger } from '../shared/log.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
@@ -109,6 +110,8 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
       await inject(fault);
     }
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    const peakRss = peakRssSince();
     const tempDir = await mkdtemp(join(deps.tempRoot ?? tmpdir(), `hippo-${spec.name}-`));
     try {
       const runLog = log.child({ runid: req.runId, stepid: req.stepId, attempt: req.attempt });
@@ -138,8 +141,11 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
         lineage: result.lineage ?? {},
         metrics: {
           ms: Math.round(performance.now() - started),
-          // resourceUsage().maxRSS is in KiB: the process's peak, which includes this step.
-          peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          // This invocation's peak (the process's, while the step ran).
+          peakRssBytes: peakRss(),
+          // The process's CPU (every thread: DuckDB's too) while the step ran — the step's own
+          // where it has the process to itself (containerConcurrency 1, as every step Service).
+          cpuMs: cpuMillis(process.cpuUsage(cpuAtStart)),
           rowsIn: result.rowsIn,
           rowsOut: result.rowsOut,
         },
@@ -157,3 +163,5 @@ export function createStepApp<P>(spec: StepSpec<P>, deps: StepDeps): Hono {
 
   return app;
 }
+
+const cpuMillis = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDuckDB } from '../shared/duckdb.ts';
 import { FileStore } from '../shared/file-store.ts';
-import { lakeParts, loadDatasets, loadDistinct, partsByInstant } from '../shared/lake.ts';
+import { lakeParts, loadDatasets, loadDistinct, partitionBounds, partsByInstant } from '../shared/lake.ts';
 import { ingestFiles } from '../functions/ingest/ingest.ts';
 import { Random } from '../demo/random.ts';
 
@@ -89,14 +89,15 @@ test('loadDatasets keeps the latest row per key as of asOf, for random lakes of 
     const want = [...expected.values()].sort((a, b) => `${a.sid} ${a.date}`.localeCompare(`${b.sid} ${b.date}`)).map((r) => `${r.sid} ${r.date} ${r.close} ${r.recordedAt}`);
     assert.equal(got, want, `trial ${trial}: ${stored.length} parts, asOf ${asOf}${range ? ', ranged' : ''}`);
 
-    // Fan-out (DESIGN §14): the partitions of the read, by sid, are disjoint and make up the whole;
+    // Fan-out (DESIGN §14): the partitions of the read, sid ranges cut by partitionBounds, are disjoint and make up the whole;
     // the distinct dates in the window, read without the rows, are those of the whole.
     const count = 2 + (trial % 2);
     const window = range ?? { column: 'date', from: DATES[0]!, to: DATES.at(-1)! };
     const { pieces, dates } = await withDuckDB({}, async (c) => {
       const pieces: string[] = [];
       for (let index = 0; index < count; index++) {
-        await loadDatasets(c, ['prices'], { store, tempDir: ctx.dir, asOf, ...(range ? { ranges: { prices: range } } : {}), partitions: { prices: { column: 'sid', index, count } } });
+        const sids = await partitionBounds(c, 'prices', 'sid', { index, count }, { store, tempDir: ctx.dir, asOf });
+        await loadDatasets(c, ['prices'], { store, tempDir: ctx.dir, asOf, ...(range ? { ranges: { prices: range } } : {}), partitions: { prices: sids } });
         const r = await c.runAndReadAll(`SELECT sid, strftime(date, '%Y-%m-%d'), close, strftime(recorded_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') FROM prices`);
         pieces.push(...r.getRowsJS().map(([sid, date, close, at]) => `${sid} ${date} ${close} ${at}`));
       }
@@ -108,6 +109,27 @@ test('loadDatasets keeps the latest row per key as of asOf, for random lakes of 
     assert.equal(dates, [...new Set(want.map((w) => w.split(' ')[1]!))].sort(), `trial ${trial}: the window's dates without the rows`);
   }
   assert.ok(fastLakes >= 5, `the one-instant-per-part reading ran on ${fastLakes} lakes of several parts`);
+});
+
+test('partitionBounds cuts the sorted sids recorded by asOf into equal runs; open at both ends; empty ranges when there are fewer sids than partitions', async (ctx) => {
+  const path = join(ctx.dir, 'bounds.csv');
+  const sids = Array.from({ length: 10 }, (_, i) => `S${String(i).padStart(2, '0')}`);
+  await writeFile(path, `sid,date,close\n${sids.map((s) => `${s},2010-01-04,1`).join('\n')}\n`);
+  const store = new FileStore(join(ctx.dir, 'bounds-store'));
+  await withDuckDB({}, (c) => ingestFiles(c, 'prices', [{ path }], { store, tempDir: ctx.dir, recordedAt: '2020-01-01T00:00:00.000Z' }));
+  const lake = { store, tempDir: ctx.dir, asOf: '2021-01-01T00:00:00.000Z' };
+  await withDuckDB({}, async (c) => {
+    const cut = (count: number) => Promise.all(Array.from({ length: count }, (_, index) => partitionBounds(c, 'prices', 'sid', { index, count }, lake)));
+    assert.equal(await cut(3), [{ column: 'sid', to: 'S03' }, { column: 'sid', from: 'S03', to: 'S06' }, { column: 'sid', from: 'S06' }]);
+    const many = await cut(16);
+    assert.is(many.length, 16);
+    // Each sid in exactly one range, whatever the count.
+    for (const s of [...sids, 'A', 'Z']) assert.is(many.filter((r) => (r.from === undefined || s >= r.from) && (r.to === undefined || s < r.to)).length, 1, s);
+    // Nothing recorded by asOf: partition 0 takes everything, the others nothing.
+    const before = { ...lake, asOf: '2019-01-01T00:00:00.000Z' };
+    assert.equal(await partitionBounds(c, 'prices', 'sid', { index: 0, count: 2 }, before), { column: 'sid' });
+    assert.equal(await partitionBounds(c, 'prices', 'sid', { index: 1, count: 2 }, before), { column: 'sid', from: '', to: '' });
+  });
 });
 
 test('partsByInstant ranks one-instant parts by instant, then key; a vendor history part sends the read back to sorting every row', async (ctx) => {

@@ -44,7 +44,7 @@ export interface StepState {
   finishedAt?: string;
   outputs?: Record<string, StepOutput>;
   lineage?: Record<string, string[]>;
-  metrics?: { ms: number; peakRssBytes: number; rowsIn: number; rowsOut: number };
+  metrics?: { ms: number; peakRssBytes: number; cpuMs?: number; rowsIn: number; rowsOut: number };
   error?: { code: string; message: string };
   attempts: Attempt[];
   /** Bytes of lake Parquet the step reads (at submit), for the planner's first tier. */

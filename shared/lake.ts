@@ -32,10 +32,13 @@ export interface LoadOptions {
    */
   ranges?: Record<string, { column: string; from: string; to: string }>;
   /**
-   * Only the rows of one partition (DESIGN §14): `hash(column) % count = index`, read straight
-   * from Parquet. The column must belong to the dataset's key, like a range's.
+   * Only the rows of one partition (DESIGN §14): `column` in the half-open key range
+   * [from, to) (no `from`: from the lowest; no `to`: to the highest) that partitionBounds
+   * gives, read straight from Parquet. Parts are sorted by key, so the read skips the row
+   * groups outside the range: P partitions read the dataset about once between them, not P
+   * times. The column must belong to the dataset's key, like a range's.
    */
-  partitions?: Record<string, { column: string } & Partition>;
+  partitions?: Record<string, KeyRange>;
   /**
    * Columns left in the Parquet parts (big text, say): the table gets `__file` and `__row`
    * instead, locating each kept row, and VIEW `<dataset>__parts` reads the parts with
@@ -69,8 +72,11 @@ export async function loadDatasets(
     if (range && !spec.key.includes(range.column)) throw new Error(`range filter on ${name}.${range.column}: not a key column`);
     const partition = options.partitions?.[name];
     if (partition && !spec.key.includes(partition.column)) throw new Error(`partition filter on ${name}.${partition.column}: not a key column`);
-    const filters = { range: range?.column, partition: partition?.column };
-    const values = [options.asOf, ...(range ? [range.from, range.to] : []), ...(partition ? [partition.count, partition.index] : [])];
+    const filters: PartsFilters = {
+      range: range?.column,
+      partition: partition && { column: partition.column, from: partition.from !== undefined, to: partition.to !== undefined },
+    };
+    const values = [options.asOf, ...(range ? [range.from, range.to] : []), ...[partition?.from, partition?.to].filter((v) => v !== undefined)];
     const deferred = options.defer?.[name] ?? [];
     const unknown = deferred.filter((d) => !spec.columns.some((col) => col.name === d) || spec.key.includes(d));
     if (unknown.length) throw new Error(`cannot defer ${name}.${unknown.join(', ')}: not a non-key column`);
@@ -121,6 +127,46 @@ export async function loadDistinct(
   } catch (err) {
     throw unreadablePart(err, dataset, parts, paths) ?? err;
   }
+}
+
+/**
+ * Partition `index` of `count` of a dataset's key column (DESIGN §14), as the key range
+ * [from, to) that `loadDatasets`' `partitions` reads: the column's distinct values recorded by
+ * `asOf`, sorted, cut into `count` runs of equal length. The first range is open below and the
+ * last open above, so the ranges cover every value — also one a later read meets that this
+ * one did not (another dataset's rows, say) — and each value is in exactly one. Every
+ * partition of a run computes the same cuts: the same parts, the same `asOf`. With fewer
+ * values than partitions some ranges are empty.
+ */
+export async function partitionBounds(
+  c: DuckDBConnection,
+  dataset: string,
+  column: string,
+  partition: Partition,
+  options: Pick<LoadOptions, 'store' | 'tempDir' | 'asOf'>,
+): Promise<KeyRange> {
+  const spec = datasets[dataset]!;
+  if (!spec.key.includes(column)) throw new Error(`partition bounds of ${dataset}.${column}: not a key column`);
+  const { index, count } = partition;
+  const parts = await lakeParts(options.store, dataset, options.asOf);
+  const paths = await Promise.all(parts.map((k) => options.store.localPath(k, options.tempDir)));
+  if (paths.length === 0) return index === 0 ? { column } : { column, from: '', to: '' };
+  const name = quotedIdentifier(column);
+  let cuts: unknown[];
+  try {
+    const r = await c.runAndReadAll(
+      `WITH v AS (SELECT DISTINCT ${name}::VARCHAR AS v FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE recorded_at <= $1::TIMESTAMPTZ),
+            r AS (SELECT v, row_number() OVER (ORDER BY v) - 1 AS i, count(*) OVER () AS n FROM v)
+       SELECT max(v) FILTER (WHERE i = ($2 * n) // $3), max(v) FILTER (WHERE i = (($2 + 1) * n) // $3), count(*) FROM r`,
+      [options.asOf, index, count],
+    );
+    cuts = r.getRowsJS()[0]!;
+  } catch (err) {
+    throw unreadablePart(err, dataset, parts, paths) ?? err;
+  }
+  const [lo, hi, n] = cuts;
+  if (Number(n) === 0) return index === 0 ? { column } : { column, from: '', to: '' };
+  return { column, ...(index > 0 ? { from: String(lo) } : {}), ...(index < count - 1 ? { to: String(hi) } : {}) };
 }
 
 /**
@@ -184,10 +230,27 @@ function latestPartSql(spec: DatasetSpec, paths: string[], filters: PartsFilters
     ) later ON ${key.map((k) => `later.${k} = r.${k}`).join(' AND ')} AND later.__last > r.__part`;
 }
 
-/** The key columns a reading of the parts filters on: a range ($2..$3), a partition (the next two: count, index). */
+/** A partition of a dataset: its rows with `column` in [from, to); an absent bound is open. */
+export interface KeyRange {
+  column: string;
+  from?: string;
+  to?: string;
+}
+
+/** The key columns a reading of the parts filters on: a range ($2..$3), then a partition's bounds (the next one or two). */
 interface PartsFilters {
   range?: string;
-  partition?: string;
+  partition?: { column: string; from: boolean; to: boolean };
+}
+
+/** The filters' parameters after $1 (asOf), in order: `$2`, `$3`, …. */
+function filterParams(filters: PartsFilters): { range?: [string, string]; from?: string; to?: string; count: number } {
+  let n = 1;
+  const next = () => `$${++n}`;
+  const range = filters.range ? ([next(), next()] as [string, string]) : undefined;
+  const from = filters.partition?.from ? next() : undefined;
+  const to = filters.partition?.to ? next() : undefined;
+  return { range, from, to, count: n - 1 };
 }
 
 /**
@@ -200,6 +263,7 @@ function partsColumns(spec: DatasetSpec, filters: PartsFilters, deferred: readon
   const columns = spec.columns.filter((col) => !deferred.includes(col.name));
   const typed = (name: string) => `${quotedIdentifier(name)}::${duckdbType[spec.columns.find((col) => col.name === name)!.type]} AS ${quotedIdentifier(name)}`;
   const location = deferred.length ? ['__file', '__row'] : [];
+  const params = filterParams(filters);
   return {
     columns,
     location,
@@ -208,14 +272,12 @@ function partsColumns(spec: DatasetSpec, filters: PartsFilters, deferred: readon
     names: [...columns.map((col) => quotedIdentifier(col.name)), ...location, 'recorded_at'],
     where: [
       'recorded_at <= $1::TIMESTAMPTZ',
-      ...(filters.range ? [`${quotedIdentifier(filters.range)} BETWEEN $2 AND $3`] : []),
-      ...(filters.partition ? [`hash(${quotedIdentifier(filters.partition)}) % $${partitionParam(filters)}::UBIGINT = $${partitionParam(filters) + 1}::UBIGINT`] : []),
+      ...(filters.range ? [`${quotedIdentifier(filters.range)} BETWEEN ${params.range![0]} AND ${params.range![1]}`] : []),
+      ...(params.from ? [`${quotedIdentifier(filters.partition!.column)} >= ${params.from}`] : []),
+      ...(params.to ? [`${quotedIdentifier(filters.partition!.column)} < ${params.to}`] : []),
     ].join(' AND '),
   };
 }
-
-/** The position of the partition's first parameter (its count; the index follows). */
-const partitionParam = (filters: PartsFilters) => (filters.range ? 4 : 2);
 
 function tableSql(spec: DatasetSpec, paths: string[], filters: PartsFilters, deferred: readonly string[] = []): string {
   const table = quotedIdentifier(spec.name);
@@ -224,8 +286,8 @@ function tableSql(spec: DatasetSpec, paths: string[], filters: PartsFilters, def
     // Keep every parameter referenced so the caller binds the same values either way.
     return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names.join(', ')} FROM (SELECT ${columns
       .map((col) => `NULL::${duckdbType[col.type]} AS ${quotedIdentifier(col.name)}`)
-      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${filters.range ? ', $2 AS _from, $3 AS _to' : ''}${
-      filters.partition ? `, $${partitionParam(filters)} AS _count, $${partitionParam(filters) + 1} AS _index` : ''}) WHERE false`;
+      .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${
+      Array.from({ length: filterParams(filters).count }, (_, i) => `, $${i + 2} AS _p${i}`).join('')}) WHERE false`;
   }
   const key = spec.key.map(quotedIdentifier).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS

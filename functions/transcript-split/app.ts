@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { loadDatasets } from '../../shared/lake.ts';
+import { loadDatasets, partitionBounds } from '../../shared/lake.ts';
 import { createStepApp, type StepDeps, type StepSpec } from '../step-app.ts';
 import { transcriptSplitParams, type SplitParams } from './params.ts';
 import { splitTranscripts } from './transcript-split.ts';
@@ -12,18 +12,19 @@ export const transcriptSplitStep: StepSpec<SplitParams> = {
   name: 'transcript-split',
   params: transcriptSplitParams,
   async run(c, req, ctx) {
+    const { partition } = req.params;
+    const lake = { store: ctx.store, tempDir: ctx.tempDir, asOf: req.asOf };
+    // A partition reads only its range of calls (every §7.3 rule is per transcript).
+    const calls = partition && (await partitionBounds(c, 'transcripts', 'transcript_id', partition, lake));
     const lineage = await loadDatasets(c, ['transcripts'], {
-      store: ctx.store,
-      tempDir: ctx.tempDir,
-      asOf: req.asOf,
+      ...lake,
       required: ['transcripts'],
       defer: { transcripts: ['text'] },
-      // A partition reads only its share of the calls (every §7.3 rule is per transcript).
-      ...(req.params.partition ? { partitions: { transcripts: { column: 'transcript_id', ...req.params.partition } } } : {}),
+      ...(calls ? { partitions: { transcripts: calls } } : {}),
     });
-    const calls = await splitTranscripts(c, req.params, ctx.withConnection);
+    const split = await splitTranscripts(c, req.params, ctx.withConnection);
     const turns = await ctx.writeParquet('SELECT * FROM turns', 'turns');
-    return { outputs: { turns }, lineage, rowsIn: calls, rowsOut: turns.rows };
+    return { outputs: { turns }, lineage, rowsIn: split, rowsOut: turns.rows };
   },
 };
 

@@ -362,7 +362,8 @@ const StepCard: FC<{ stepId: string; step: StepState; view: ViewContext; runEnd:
             <dt>work</dt>
             <dd>
               {step.metrics.rowsIn.toLocaleString('en-US')} rows in → {step.metrics.rowsOut.toLocaleString('en-US')} rows out ·
-              {' '}{formatDuration(step.metrics.ms)} · peak RSS {formatBytes(step.metrics.peakRssBytes)}
+              {' '}{formatDuration(step.metrics.ms)}
+              {step.metrics.cpuMs === undefined ? '' : ` · CPU ${formatDuration(step.metrics.cpuMs)}`} · peak RSS {formatBytes(step.metrics.peakRssBytes)}
             </dd>
           </>
         ) : null}
