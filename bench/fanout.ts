@@ -9,12 +9,16 @@ import { ensureBuild } from './cold-start.ts';
 export interface FanoutFigures {
   /** The run's partitions (1 = no fan-out). */
   partitions: number;
+  /** Most instances of a step Service at once. */
+  instances: number;
   /** Submit → the Arrow result downloaded, sha256-checked and decoded. */
   wall_s: number;
   /** CPU time of the whole platform during the run: every function process (all threads) and the broker. */
   cpu_s: number;
   /** Of it, inside the steps' handlers (their `step.completed` metrics, summed over every invocation). */
   steps_cpu_s: number;
+  /** The same per step (all of its partitions). */
+  cpu_s_by_step: Record<string, number>;
   /** The largest peak RSS of one invocation of a partitioned step (delisting-adjust, pit-join). */
   max_rss_mib: number;
   /** The same per step; `export` is the fan-in, which reads every partition's output. */
@@ -27,8 +31,10 @@ export interface FanoutResult {
   rows: number;
   fields: string[];
   sha256: string;
-  /** Per P: "1", "4", "16" and "auto" (the planner's choice from HIPPO_PARTITION_ROWS). */
+  /** Per P, one instance of each step Service: "1", "4", "16" and "auto" (the planner's choice from HIPPO_PARTITION_ROWS). */
   p: Record<string, FanoutFigures>;
+  /** P = 16 as `npm start` scales out here: cores + 1 instances of a step at once, sharing the cores. */
+  scaled_out: FanoutFigures;
 }
 
 export interface FanoutScale {
@@ -42,7 +48,14 @@ export const FANOUT_SCALE: FanoutScale = { demoScale: 6 };
 export const FANOUT_QUICK_SCALE: FanoutScale = { demoScale: 0.5 };
 
 const PARAMS = { start: '2005-01-03', end: '2020-12-31', fields: ['eps', 'revenue', 'book_value', 'net_income'] };
-const PARTITIONS = [1, 4, 16, undefined] as const;
+/** Each case: its P (undefined: automatic) and the most instances of a step Service (undefined: the local default). */
+const CASES: { name: string; partitions?: number; maxScale?: number }[] = [
+  { name: '1', partitions: 1, maxScale: 1 },
+  { name: '4', partitions: 4, maxScale: 1 },
+  { name: '16', partitions: 16, maxScale: 1 },
+  { name: 'auto', maxScale: 1 },
+  { name: 'scaled_out', partitions: 16 },
+];
 const TIMEOUT_MS = 1_800_000;
 const POLL_MS = 100;
 const CLOCK_TICKS_PER_S = 100; // Linux's USER_HZ, the unit of /proc/<pid>/stat's utime and stime
@@ -50,29 +63,32 @@ const CLOCK_TICKS_PER_S = 100; // Linux's USER_HZ, the unit of /proc/<pid>/stat'
 /**
  * The fan-out case (DESIGN §14): one `equity-panel` run with four point-in-time fields over
  * the whole demo universe, for P = 1, 4, 16 and the automatic choice, each on a fresh local
- * platform (`npm start`'s: every function its own process, the bundled dist/, up to
- * cores + 1 instances of a step Service, the default tiers). Every P must give the same
- * bytes (sha256) before any figure is reported.
+ * platform (`npm start`'s: every function its own process, the bundled dist/, the default
+ * tiers) with functions started before the clock. Every P must give the same bytes (sha256)
+ * before any figure is reported.
  *
- * Peak RSS "per invocation": each step process serves one step type, and the platform is
- * fresh for each P, so a step's largest `peakRssBytes` (the process's high-water mark) is its
- * largest invocation's peak — an upper bound if the allocator keeps freed memory.
- * Total CPU: utime + stime of every function process (/proc) and of this process (the
- * broker and the SDK's decoding), from just before submit to the table in hand; processes
- * started during the run (scale-out) count with their start-up.
+ * The P cases run one instance of each step Service, so partitions run one after another,
+ * each with the machine's cores, as a pod has its own: the figures are the fan-out's own cost.
+ * `scaled_out` repeats P = 16 as `npm start` runs it here — cores + 1 instances of a step at
+ * once, each with DuckDB's threads — which adds the instances' contention for the same cores.
+ *
+ * Peak RSS per invocation: each invocation's `peakRssBytes` (its own high-water mark,
+ * shared/peak-rss.ts). Total CPU: utime + stime of every function process (/proc) and of this
+ * process (the broker and the SDK's decoding), from just before submit to the table in hand;
+ * processes started during the run (scale-out) count with their start-up.
  */
-export async function benchFanout(options: { scale: FanoutScale; root: string; log: (line: string) => void; partitions?: readonly (number | undefined)[] }): Promise<FanoutResult> {
+export async function benchFanout(options: { scale: FanoutScale; root: string; log: (line: string) => void }): Promise<FanoutResult> {
   const { root, log } = options;
   await ensureBuild(root, log);
   log(`fanout: generating the demo universe at scale ${options.scale.demoScale}…`);
   const { dir, store } = await demoStore({ scale: options.scale.demoScale });
   const asOf = new Date().toISOString();
-  const result: FanoutResult = { rows: 0, fields: PARAMS.fields, sha256: '', p: {} };
+  const result = { rows: 0, fields: PARAMS.fields, sha256: '', p: {} } as unknown as FanoutResult;
   try {
-    for (const partitions of options.partitions ?? PARTITIONS) {
+    for (const { name, partitions, maxScale } of CASES) {
       const platform = await startLocalPlatform({
         config: loadConfig({ HIPPO_STORE: store.url, HIPPO_LOG_LEVEL: 'error' }),
-        store, root, port: await freePort(), brokerPort: 0, idleMs: 3_600_000, built: true,
+        store, root, port: await freePort(), brokerPort: 0, idleMs: 3_600_000, built: true, maxScale,
       });
       try {
         // runs, retry and every step Service up before the clock starts: the figures are the run's, not the cold starts'.
@@ -89,11 +105,12 @@ export async function benchFanout(options: { scale: FanoutScale; root: string; l
         const sha256 = run.result!.sha256;
         if (!result.sha256) Object.assign(result, { sha256, rows: table.numRows });
         if (sha256 !== result.sha256 || table.numRows !== result.rows) {
-          throw new Error(`fanout: P=${partitions ?? 'auto'} gave ${table.numRows} rows, sha256 ${sha256}; P=1 ${result.rows} rows, ${result.sha256}`);
+          throw new Error(`fanout ${name}: ${table.numRows} rows, sha256 ${sha256}; P = 1: ${result.rows} rows, ${result.sha256}`);
         }
-        const figures = figuresOf(run, wall, cpu);
-        result.p[String(partitions ?? 'auto')] = figures;
-        log(`fanout P=${partitions ?? `auto (${figures.partitions})`}: ${wall.toFixed(1)} s, CPU ${cpu.toFixed(1)} s (steps ${figures.steps_cpu_s} s), peak RSS ${figures.max_rss_mib} MiB (${JSON.stringify(figures.max_rss_mib_by_step)}), ${figures.invocations} invocations`);
+        const figures = figuresOf(run, wall, cpu, platform.runner.status().filter((s) => s.tier !== undefined).reduce((n, s) => Math.max(n, s.instances), 0));
+        if (name === 'scaled_out') result.scaled_out = figures;
+        else result.p[name] = figures;
+        log(`fanout ${name}: P = ${figures.partitions}, ${figures.instances} instance(s) at most: ${wall.toFixed(1)} s, CPU ${cpu.toFixed(1)} s (steps ${JSON.stringify(figures.cpu_s_by_step)}), peak RSS ${JSON.stringify(figures.max_rss_mib_by_step)} MiB, ${figures.invocations} invocations`);
       } finally {
         await platform.stop();
       }
@@ -117,23 +134,25 @@ async function finished(hippo: Hippo, id: string): Promise<RunView> {
 
 interface StepMetrics { ms: number; peakRssBytes: number; cpuMs?: number }
 
-function figuresOf(run: RunView, wall: number, cpu: number): FanoutFigures {
+function figuresOf(run: RunView, wall: number, cpu: number, instances: number): FanoutFigures {
   // The ledger keeps each step's own metrics beside what the SDK types.
   const steps = Object.values(run.steps) as unknown as { step: string; attempts: unknown[]; metrics?: StepMetrics }[];
-  const byStep: Record<string, number> = {};
-  let stepsCpuMs = 0;
+  const rss: Record<string, number> = {};
+  const cpuMs: Record<string, number> = {};
   for (const s of steps) {
-    if (!s.metrics?.cpuMs && s.metrics?.cpuMs !== 0) throw new Error(`fanout: step ${s.step} reported no cpuMs`);
-    stepsCpuMs += s.metrics.cpuMs;
-    byStep[s.step] = Math.max(byStep[s.step] ?? 0, Math.round(s.metrics.peakRssBytes / 1024 ** 2));
+    if (s.metrics?.cpuMs === undefined) throw new Error(`fanout: step ${s.step} reported no cpuMs`);
+    cpuMs[s.step] = (cpuMs[s.step] ?? 0) + s.metrics.cpuMs;
+    rss[s.step] = Math.max(rss[s.step] ?? 0, Math.round(s.metrics.peakRssBytes / 1024 ** 2));
   }
   return {
     partitions: (run as { partitions?: number }).partitions ?? 1,
+    instances,
     wall_s: round(wall),
     cpu_s: round(cpu),
-    steps_cpu_s: round(stepsCpuMs / 1000),
-    max_rss_mib: Math.max(byStep['delisting-adjust'] ?? 0, byStep['pit-join'] ?? 0),
-    max_rss_mib_by_step: byStep,
+    steps_cpu_s: round(Object.values(cpuMs).reduce((a, b) => a + b, 0) / 1000),
+    cpu_s_by_step: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / 1000)])),
+    max_rss_mib: Math.max(rss['delisting-adjust'] ?? 0, rss['pit-join'] ?? 0),
+    max_rss_mib_by_step: rss,
     invocations: steps.reduce((n, s) => n + s.attempts.length, 0),
   };
 }

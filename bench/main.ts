@@ -181,13 +181,14 @@ printTable([
 const one = fanout.p['1']!;
 console.log(`\nfan-out: one equity-panel run, ${fanout.fields.length} fields, ${fanout.rows.toLocaleString('en-US')} rows, the same sha256 for every P; vs P = 1:`);
 const fanRow = (name: string, f: FanoutFigures) => [
-  name, String(f.partitions), `${f.wall_s.toFixed(1)} s`, `${(f.wall_s / one.wall_s).toFixed(2)}×`,
+  name, String(f.partitions), String(f.instances), `${f.wall_s.toFixed(1)} s`, `${(f.wall_s / one.wall_s).toFixed(2)}×`,
   `${f.cpu_s.toFixed(1)} s`, `${(f.cpu_s / one.cpu_s).toFixed(2)}×`, `${f.steps_cpu_s.toFixed(1)} s`,
   `${f.max_rss_mib} MiB`, `${(f.max_rss_mib / one.max_rss_mib).toFixed(2)}×`, `${f.max_rss_mib_by_step.export ?? '–'} MiB`, String(f.invocations),
 ];
 printTable([
-  ['P', 'partitions', 'wall', 'vs P=1', 'CPU (platform)', 'vs P=1', 'CPU (steps)', 'peak RSS / invocation', 'vs P=1', 'export (fan-in)', 'invocations'],
+  ['case', 'P', 'instances', 'wall', 'vs P=1', 'CPU (platform)', 'vs P=1', 'CPU (steps)', 'peak RSS / invocation', 'vs P=1', 'export (fan-in)', 'invocations'],
   ...Object.entries(fanout.p).map(([name, f]) => fanRow(name, f)),
+  fanRow('16, scaled out', fanout.scaled_out),
 ]);
 console.log(`\ncold start, process start → ready (node dist/functions/<name>/main.js, median), target < ${COLD_START_TARGET_MS} ms:`);
 printTable([

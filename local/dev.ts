@@ -35,6 +35,8 @@ export interface LocalPlatformOptions {
   backoffScale?: number;
   /** Run the functions from the bundled dist/ (`npm run build`), as the container image does. */
   built?: boolean;
+  /** Most instances of a Service at once, locally (default: the cores + 1, or the Service's own max-scale if lower). */
+  maxScale?: number;
 }
 
 export interface LocalPlatform {
@@ -77,7 +79,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       s.tier === undefined ? [] : [`--max-old-space-size=${duckdbProcessHeapMiB(config.HIPPO_TIERS[s.tier] ?? config.HIPPO_TIERS.at(-1)!)}`],
     // Scale out, locally: a one-request-at-a-time step gets a few instances (a hung or slow
     // request does not hold up the rest); a Service that takes many requests at once needs one.
-    maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, LOCAL_MAX_SCALE)),
+    maxInstances: (s) => (s.fn.concurrency === 0 ? 1 : Math.min(s.fn.maxScale ?? LOCAL_MAX_SCALE, options.maxScale ?? LOCAL_MAX_SCALE)),
   });
 
   const ingress = createIngress((e) => bus.publish(e), config.HIPPO_MAX_BODY_BYTES);
