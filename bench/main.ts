@@ -162,7 +162,7 @@ printTable([
   fmt('Parquet, zstd', formats.parquet_zstd),
   fmt('CSV, gzip', formats.csv_gzip),
 ]);
-console.log('\npeak RSS of each step process at this scale (step.completed metrics; tier 16 GiB, transcript-split 1 GiB):');
+console.log('\npeak RSS of each step invocation at this scale (step.completed metrics; tier 16 GiB, transcript-split 1 GiB):');
 printTable([
   ['step', 'peak RSS', 'input'],
   ['pit-join', mib(pit.hippo_peak_rss_bytes), `${pit.rows.toLocaleString('en-US')} panel rows × ${pit.fundamental_rows.toLocaleString('en-US')} fundamental rows`],
