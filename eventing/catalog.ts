@@ -52,6 +52,12 @@ export const runRequestSchema = z.object({
    * invocation. 1 = no fan-out (the default for now). The result's bytes do not depend on it.
    */
   partitions: z.number().int().min(1).max(1024).optional(),
+  /**
+   * Result reuse (DESIGN §14): false always computes. Otherwise a request whose pipeline,
+   * params and visible lake state equal an earlier run's takes that run's result (or attaches to
+   * it while it runs).
+   */
+  reuse: z.boolean().optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 

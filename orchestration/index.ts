@@ -7,3 +7,4 @@ export { StandingRuns } from './standing.ts';
 export { StoreLakeCatalog } from './lake-catalog.ts';
 export { getPipeline, pipelines, type Pipeline, type PlannedStep, type LakeCatalog } from './pipelines.ts';
 export * from './run.ts';
+export { ReuseIndex, reuseKey, type LakeState } from './reuse.ts';

@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, quotedString, type DuckDBConnection } from '@duckdb/node-api';
 import { literalList, withDuckDB } from '../shared/duckdb.ts';
+import { lakeParts } from '../shared/lake.ts';
 import { keys, type ObjectStore } from '../shared/object-store.ts';
 import type { LakeCatalog } from './pipelines.ts';
 
@@ -14,6 +15,7 @@ import type { LakeCatalog } from './pipelines.ts';
  */
 export class StoreLakeCatalog implements LakeCatalog {
   private readonly cache = new Map<string, { parts: string; value: unknown }>();
+  private readonly spans = new Map<string, { min: number; max: number }>();
 
   constructor(private readonly store: ObjectStore, private readonly tempRoot = tmpdir()) {}
 
@@ -60,6 +62,57 @@ export class StoreLakeCatalog implements LakeCatalog {
       const [rows, bytes] = r.getRowsJS()[0] as [number, number];
       return { rows: Math.round(rows), bytes: Math.round(bytes) };
     });
+  }
+
+  /**
+   * The parts of `dataset` a run at `asOf` reads (LakeState, reuse.ts): those with a row
+   * recorded by `asOf`; a part with rows recorded after it too (a vendor history) as
+   * `<key>@<its latest recorded_at by asOf, epoch µs>`, the rows it shows. Each part's span of
+   * `recorded_at` comes from its Parquet statistics, once (parts are immutable).
+   */
+  async visible(dataset: string, asOf: string): Promise<string[]> {
+    const cutoff = Date.parse(asOf);
+    const candidates = await lakeParts(this.store, dataset, asOf);
+    const out: string[] = [];
+    for (const key of candidates) {
+      const span = await this.recordedSpan(key);
+      if (span.min > cutoff) continue;
+      if (span.max <= cutoff) {
+        out.push(key);
+        continue;
+      }
+      const latest = await this.withPart(key, async (c, path) => {
+        const r = await c.runAndReadAll(`SELECT epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path)}) WHERE recorded_at <= $1::TIMESTAMPTZ`, [asOf]);
+        const us = r.getRowsJS()[0]![0];
+        return us === null ? undefined : String(us);
+      });
+      // Epoch microseconds, exact: two cuts between the same two recorded instants show the same rows.
+      if (latest !== undefined) out.push(`${key}@${latest}`);
+    }
+    return out;
+  }
+
+  /** A part's earliest and latest `recorded_at` (ms; µs floored and ceiled), from its statistics. */
+  private async recordedSpan(key: string): Promise<{ min: number; max: number }> {
+    const hit = this.spans.get(key);
+    if (hit) return hit;
+    const span = await this.withPart(key, async (c, path) => {
+      const r = await c.runAndReadAll(`SELECT epoch_us(min(recorded_at)), epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path)})`);
+      const [lo, hi] = r.getRowsJS()[0]!;
+      return { min: Math.floor(Number(lo) / 1000), max: Math.ceil(Number(hi) / 1000) };
+    });
+    this.spans.set(key, span);
+    return span;
+  }
+
+  private async withPart<T>(key: string, read: (c: DuckDBConnection, path: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(this.tempRoot, 'hippo-catalog-'));
+    try {
+      const path = await this.store.localPath(key, dir);
+      return await withDuckDB({}, (c) => read(c, path));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -50,6 +50,8 @@ export interface LakeCatalog {
    * in them (each row group counted by the share of its min–max span inside the window).
    */
   estimate(dataset: string, column: string, from: string, to: string, sizeOf?: string): Promise<{ rows: number; bytes: number }>;
+  /** What a run reading `dataset` at `asOf` sees of it (reuse.ts, LakeState): without it, no reuse. */
+  visible?(dataset: string, asOf: string): Promise<string[]>;
 }
 
 /**
