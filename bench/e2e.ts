@@ -74,7 +74,7 @@ export async function benchE2e(options: { runs: number; root: string; log: (line
         for (let i = 0; i < options.runs; i++) {
           runs.push(await smallRun(hippo));
           const started = performance.now();
-          const table = await hippo.remote('equity-panel')(PARAMS, { timeoutMs: TIMEOUT_MS });
+          const table = await hippo.remote('equity-panel')(PARAMS, { timeoutMs: TIMEOUT_MS, reuse: false });
           sdkWait.push(performance.now() - started);
           if (table.numRows !== first.rows) throw new Error(`e2e: a run returned ${table.numRows} rows, the first ${first.rows}`);
         }
@@ -106,7 +106,7 @@ export async function benchE2e(options: { runs: number; root: string; log: (line
 /** submit → status every POLL_MS → result(): ms, the steps' share, rows. */
 async function smallRun(hippo: Hippo): Promise<{ ms: number; steps: number; rows: number }> {
   const started = performance.now();
-  const { id } = await hippo.submit('equity-panel', PARAMS);
+  const { id } = await hippo.submit('equity-panel', PARAMS, { reuse: false });
   let run: RunView;
   for (;;) {
     run = await hippo.status(id);

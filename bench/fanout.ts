@@ -97,7 +97,7 @@ export async function benchFanout(options: { scale: FanoutScale; root: string; l
         const hippo = new Hippo({ url: platform.runsUrl });
         const cpuBefore = await platformCpuSeconds(platform);
         const started = performance.now();
-        const { id } = await hippo.submit('equity-panel', PARAMS, { asOf, ...(partitions ? { partitions } : {}) });
+        const { id } = await hippo.submit('equity-panel', PARAMS, { asOf, reuse: false, ...(partitions ? { partitions } : {}) });
         const run = await finished(hippo, id);
         const table = await hippo.result(id);
         const wall = (performance.now() - started) / 1000;

@@ -49,6 +49,7 @@ program
   .option('--id <id>', 'run id (idempotent submit)')
   .option('--watch', 'a standing run (with --url): re-run whenever a dataset it read changes; follow it with hippo watch')
   .option('--partitions <n>', 'fan-out: split each partitionable step into n invocations (1-1024; the result is the same)', partitionCount)
+  .option('--no-reuse', "always compute: never take or join another run's result for the same request and data")
   .option('--out <file>', 'write the result here (default: no output file)')
   .addOption(new Option('--format <format>', 'result format').choices(['arrow', 'parquet', 'csv']).default('arrow'))
   .option('--url <url>', 'a Hippo server (e.g. http://localhost:8080); submits and waits with progress')

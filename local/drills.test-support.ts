@@ -69,7 +69,7 @@ export async function calmSha(store: FileStore, params: Record<string, unknown> 
       await cp(join(store.root, 'lake'), join(dir, 'lake'), { recursive: true });
       const quiet = await startEmbedded({ store: new FileStore(dir), config: { HIPPO_TIERS: [1 << 30], HIPPO_STEP_TIMEOUT: 600 } });
       try {
-        const twin = await runToEnd(quiet, { pipeline, params, asOf });
+        const twin = await runToEnd(quiet, { pipeline, params, asOf, reuse: false });
         assert.is(twin.status, 'succeeded', 'the undisturbed twin succeeds');
         const view = (await (await quiet.runs.request(`/runs/${twin.id}`)).json()) as { result: { sha256: string } };
         calm.set(key, view.result.sha256);
@@ -85,7 +85,7 @@ export async function calmSha(store: FileStore, params: Record<string, unknown> 
 
 /** Submits the drill's request and waits for it to fail; returns the SDK's error and the run. */
 async function expectFailure(hippo: Hippo): Promise<{ err: RunFailedError; run: RunView }> {
-  const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
+  const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, reuse: false });
   try {
     await hippo.wait(id, { timeoutMs: 180_000 });
   } catch (err) {
@@ -100,7 +100,7 @@ const attempts = (run: RunView, stepId: string) => run.steps[stepId]!.attempts.m
 /** `oom` in pit-join and a SIGKILL in export on attempt 1: both go one tier up; same bytes. */
 export async function oomAndKillOnce(env: DrillEnv): Promise<void> {
   await withPlatform(env, { HIPPO_CHAOS: 'oom:pit-join:1,kill:export:1' }, async ({ platform, hippo }) => {
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, reuse: false });
     const run = await hippo.wait(id, { timeoutMs: 180_000 });
     assert.equal(attempts(run, 'pit-join-fundamentals'), [[0, 'failed', 'out_of_memory'], [1, 'succeeded', null]]);
     assert.equal(attempts(run, 'export'), [[0, 'failed', 'killed'], [1, 'succeeded', null]]);
@@ -117,7 +117,7 @@ export async function oomAndKillOnce(env: DrillEnv): Promise<void> {
  */
 export async function oomOnePartition(env: DrillEnv): Promise<void> {
   await withPlatform(env, { HIPPO_CHAOS: 'oom:pit-join#2:1' }, async ({ hippo }) => {
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, partitions: 4 });
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, partitions: 4, reuse: false });
     const run = await hippo.wait(id, { timeoutMs: 180_000 });
     assert.equal(attempts(run, 'pit-join-fundamentals-p2'), [[0, 'failed', 'out_of_memory'], [1, 'succeeded', null]]);
     const others = Object.keys(run.steps).filter((s) => s !== 'pit-join-fundamentals-p2');
@@ -143,7 +143,7 @@ export async function oomAlways(env: DrillEnv): Promise<number> {
 /** A step that never answers on attempt 1: the watchdog re-dispatches it and the run completes. */
 export async function hangOnce(env: DrillEnv): Promise<void> {
   await withPlatform(env, { HIPPO_CHAOS: 'hang:delisting-adjust:1', HIPPO_STEP_TIMEOUTS: `delisting-adjust=${HANG_DEADLINE_S}` }, async ({ hippo }) => {
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, reuse: false });
     const run = await hippo.wait(id, { timeoutMs: 120_000 });
     // The hung attempt fails with `timeout` and a re-dispatch on the same tier succeeds. The
     // re-dispatch starts a fresh process within the same deadline; on a loaded machine (CI runs

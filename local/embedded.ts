@@ -116,7 +116,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
  */
 export async function runToEnd(
   platform: Embedded,
-  request: { pipeline: string; params: Record<string, unknown>; asOf?: string; id?: string; partitions?: number },
+  request: { pipeline: string; params: Record<string, unknown>; asOf?: string; id?: string; partitions?: number; reuse?: boolean },
   onProgress?: (run: { status: string; steps: Record<string, { status: string }> }) => void,
 ): Promise<{ id: string; status: string; error?: { code: string; message: string; step?: string } }> {
   const res = await platform.runs.request('/runs', {

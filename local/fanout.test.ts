@@ -13,6 +13,7 @@ interface Ctx { dir: string; store: FileStore; hippo: Embedded; asOf: string }
  * run, with its own attempt.
  */
 const test = suite<Ctx>('fan-out: the result does not depend on the partitions');
+// Every run here computes (reuse: false): the same request at another P would otherwise take the first result.
 const config = { HIPPO_TIERS: [1 << 30, 4 << 30, 16 << 30], HIPPO_STEP_TIMEOUT: 600 };
 
 test.before(async (ctx) => {
@@ -26,7 +27,7 @@ test.after(async (ctx) => {
 });
 
 async function shaAt(ctx: Ctx, pipeline: string, params: Record<string, unknown>, partitions: number): Promise<{ sha256: string; run: Run }> {
-  const done = await runToEnd(ctx.hippo, { pipeline, params, asOf: ctx.asOf, partitions });
+  const done = await runToEnd(ctx.hippo, { pipeline, params, asOf: ctx.asOf, partitions, reuse: false });
   assert.is(done.status, 'succeeded', `${pipeline} P=${partitions}: ${JSON.stringify(done.error)}`);
   const run = await new Ledger(ctx.store).mustGet(done.id);
   return { sha256: run.result!.sha256, run };
@@ -62,7 +63,7 @@ test('automatic: the planner picks P from the lake\'s statistics (HIPPO_PARTITIO
   const small = await startEmbedded({ store: ctx.store, config: { ...config, HIPPO_PARTITION_ROWS: 20_000, HIPPO_PARTITION_BYTES: 1024 ** 2 } });
   try {
     const auto = async (pipeline: string, params: Record<string, unknown>) => {
-      const done = await runToEnd(small, { pipeline, params, asOf: ctx.asOf });
+      const done = await runToEnd(small, { pipeline, params, asOf: ctx.asOf, reuse: false });
       assert.is(done.status, 'succeeded', JSON.stringify(done.error));
       return new Ledger(ctx.store).mustGet(done.id);
     };
@@ -76,7 +77,7 @@ test('automatic: the planner picks P from the lake\'s statistics (HIPPO_PARTITIO
     assert.ok((turns.partitions ?? 1) >= 2, `transcripts split in ${turns.partitions}`);
     assert.is(turns.result!.sha256, (await shaAt(ctx, 'transcripts', turnsParams, 1)).sha256);
     // The defaults (a million rows, 64 MiB of text a partition) leave the demo lake whole.
-    const whole = await runToEnd(ctx.hippo, { pipeline: 'equity-panel', params: panelParams, asOf: ctx.asOf });
+    const whole = await runToEnd(ctx.hippo, { pipeline: 'equity-panel', params: panelParams, asOf: ctx.asOf, reuse: false });
     assert.is((await new Ledger(ctx.store).mustGet(whole.id)).partitions, undefined);
   } finally {
     await small.close();
@@ -88,12 +89,12 @@ test('bigger than one invocation: with tiers of 32 and 64 MiB the whole run fail
   const unconstrained = await shaAt(ctx, 'equity-panel', params, 1);
   const small = await startEmbedded({ store: ctx.store, config: { ...config, HIPPO_TIERS: [32 << 20, 64 << 20], HIPPO_PARTITION_ROWS: 50_000 } });
   try {
-    const whole = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf, partitions: 1 });
+    const whole = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf, partitions: 1, reuse: false });
     assert.is(whole.status, 'failed');
     assert.is(whole.error?.code, 'out_of_memory', JSON.stringify(whole.error));
     // The step started at the top tier (its input is bigger than tier 0 holds) and had no tier left.
     assert.equal((await new Ledger(ctx.store).mustGet(whole.id)).steps['delisting-adjust']!.attempts.map((a) => [a.tier, a.status]), [[1, 'failed']]);
-    const split = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf });
+    const split = await runToEnd(small, { pipeline: 'equity-panel', params, asOf: ctx.asOf, reuse: false });
     assert.is(split.status, 'succeeded', JSON.stringify(split.error));
     const run = await new Ledger(ctx.store).mustGet(split.id);
     assert.ok((run.partitions ?? 1) >= 3, `split in ${run.partitions}`);

@@ -69,7 +69,7 @@ test('the platform killed with SIGKILL mid-run and started again: the run comple
   let dev = startDev(ctx, brokers, topic, port);
   try {
     await eventually(async () => (await fetch(`${url}/health/readiness`).catch(() => undefined))?.ok, 60_000, 'platform up');
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, id: `crash-${Date.now()}` });
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, id: `crash-${Date.now()}`, reuse: false });
     // Kill it while a step is in the middle of its work.
     await eventually(async () => {
       const run = await hippo.status(id);
@@ -96,7 +96,7 @@ test('the platform killed with SIGKILL mid-run and started again: the run comple
     for (const s of Object.values(done.steps)) assert.is(s.status, 'succeeded');
 
     // The same request and asOf, undisturbed: the same bytes.
-    const calm = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, id: `calm-${Date.now()}` });
+    const calm = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, id: `calm-${Date.now()}`, reuse: false });
     const twin = await hippo.wait(calm.id, { timeoutMs: 180_000 });
     assert.is(done.result!.sha256, twin.result!.sha256, 'byte-identical to the undisturbed run');
   } finally {
@@ -115,7 +115,7 @@ test('Kafka stopped and started again during a run: the run completes, nothing l
   });
   const hippo = new Hippo({ url: platform.runsUrl });
   try {
-    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF });
+    const { id } = await hippo.submit('equity-panel', PARAMS, { asOf: AS_OF, reuse: false });
     await eventually(async () => Object.values((await hippo.status(id)).steps).some((s) => s.status === 'succeeded'), 60_000, 'a first step done');
     await kafkaDown(kafka);
     await new Promise((r) => setTimeout(r, 3000));

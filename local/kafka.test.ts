@@ -86,7 +86,7 @@ test('kcat: a binary-mode run.requested starts a run; Hippo\'s step.* and run.co
 test('fan-out over Kafka: P = 7 and 64 give the bytes of P = 1 for equity-panel and transcripts; each partition\'s step.requested is keyed <run id>/<step id>', async (ctx) => {
   const asOf = new Date().toISOString();
   const sha = async (pipeline: string, params: { [k: string]: unknown }, partitions: number) => {
-    const { id } = await ctx.hippo.submit(pipeline, params, { asOf, partitions });
+    const { id } = await ctx.hippo.submit(pipeline, params, { asOf, partitions, reuse: false });
     const run = await ctx.hippo.wait(id, { timeoutMs: 180_000 });
     assert.is(run.status, 'succeeded', `${pipeline} P=${partitions}: ${JSON.stringify(run.error)}`);
     return { id, sha256: run.result!.sha256, steps: Object.keys(run.steps) };

@@ -57,7 +57,7 @@ test(`a burst of ${BURST} small runs at once: every one succeeds with the right 
     const jobs = Array.from({ length: BURST }, (_, i) => smallRun(i));
     const started = Date.now();
     const runs = await Promise.all(jobs.map(async (job) => {
-      const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf });
+      const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf, reuse: false });
       return hippo.wait(id, { timeoutMs: 600_000, pollMs: 500 });
     }));
     const { peak } = platform.runner.processes();
@@ -82,7 +82,7 @@ test(`soak: ${SOAK} runs with random kills, OOMs, hangs and bad input — every 
     const limit = pLimit(24);
     const ends = await Promise.all(Array.from({ length: SOAK }, (_, i) => limit(async () => {
       const job = soakRun(i);
-      const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf });
+      const { id } = await hippo.submit(job.pipeline, job.params, { asOf: job.asOf, reuse: false });
       try {
         return { job, run: await hippo.wait(id, { timeoutMs: 900_000, pollMs: 250 }) };
       } catch (err) {

@@ -18,6 +18,7 @@ import type { Ledger } from './ledger.ts';
 import { firstTier } from './estimate.ts';
 import { partitionPlan, partitionsFor, type PartitionSize } from './partitions.ts';
 import { getPipeline, type LakeCatalog } from './pipelines.ts';
+import { reuseKey, type ReuseIndex } from './reuse.ts';
 import { TERMINAL, type Run, type StepState } from './run.ts';
 
 export interface CoordinatorDeps {
@@ -33,6 +34,8 @@ export interface CoordinatorDeps {
   tiers?: readonly number[];
   /** What one partition should read when a request does not say how many (HIPPO_PARTITION_ROWS/_BYTES); default: DEFAULT_PARTITION. */
   partitionSize?: PartitionSize;
+  /** Result reuse and coalescing (reuse.ts): which run computes each request; without it every run computes. */
+  reuse?: ReuseIndex;
   log?: Logger;
   now?: () => Date;
   newId?: () => string;
@@ -77,6 +80,29 @@ export class Coordinator {
     const existing = await this.deps.ledger.get(id);
     if (existing) return { run: await this.resume(this.sameRequest(existing, pipeline.name, params, req.asOf)), created: false };
 
+    const asOf = req.asOf ? new Date(req.asOf).toISOString() : nowDate.toISOString();
+    const datasets = [...new Set(planned.flatMap((s) => s.reads ?? []))].sort();
+    const base = {
+      id,
+      pipeline: pipeline.name,
+      params,
+      asOf,
+      datasets,
+      ...(req.watch ? { watch: true } : {}),
+      ...(opts.previousRunId ? { previousRunId: opts.previousRunId } : {}),
+      createdAt: nowDate.toISOString(),
+      updatedAt: nowDate.toISOString(),
+    };
+    // Reuse (DESIGN §14): a finished computation of the same request is taken as it is, a running
+    // one is joined; otherwise this run computes, and claims the request for the runs after it.
+    const reuse = await this.reuseKeyOf(req, pipeline.name, params, datasets, asOf);
+    let takeOver: string | undefined;
+    if (reuse) {
+      const found = await this.shareExisting(reuse, base);
+      if ('run' in found) return found.created ? found : { run: await this.resume(this.sameRequest(found.run, pipeline.name, params, req.asOf)), created: false };
+      takeOver = found.takeOver;
+    }
+
     const partitions = req.partitions ?? partitionsFor(await size(), this.deps.partitionSize);
     const plan = partitionPlan(planned, partitions);
     const now = nowDate.toISOString();
@@ -100,25 +126,89 @@ export class Coordinator {
         ...(reads !== undefined ? { lakeBytes: Math.ceil(reads / (partition?.count ?? 1)) } : {}),
       };
     }
-    const run: Run = {
-      id,
-      pipeline: pipeline.name,
-      params,
-      asOf: req.asOf ? new Date(req.asOf).toISOString() : now,
-      status: 'queued',
-      steps,
-      datasets: [...new Set(plan.flatMap((s) => s.reads ?? []))].sort(),
-      ...(partitions > 1 ? { partitions } : {}),
-      ...(req.watch ? { watch: true } : {}),
-      ...(opts.previousRunId ? { previousRunId: opts.previousRunId } : {}),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const run: Run = { ...base, status: 'queued', steps, ...(partitions > 1 ? { partitions } : {}), createdAt: now, updatedAt: now };
     if (!(await this.deps.ledger.create(run))) {
       return { run: await this.resume(this.sameRequest(await this.deps.ledger.mustGet(id), pipeline.name, params, req.asOf)), created: false };
     }
     this.log.info('run accepted', { runid: id, pipeline: run.pipeline });
+    if (reuse && !(await this.deps.reuse!.claim(reuse, id, takeOver))) {
+      // Another runs function claimed the same request a moment before: share its computation.
+      return { run: await this.follow(id, reuse), created: true };
+    }
     return { run: await this.transition(id, (r) => this.advance(r)), created: true };
+  }
+
+  /** The reuse key of a request that may share a computation, or undefined (opted out, a standing run, no index or catalog). */
+  private async reuseKeyOf(req: RunRequest, pipeline: string, params: Record<string, unknown>, datasets: string[], asOf: string): Promise<string | undefined> {
+    const { reuse, lake } = this.deps;
+    if (!reuse || !lake?.visible || req.reuse === false || req.watch) return undefined;
+    const state = Object.fromEntries(await Promise.all(datasets.map(async (d) => [d, await lake.visible!(d, asOf)] as const)));
+    return reuseKey(pipeline, params, state);
+  }
+
+  /**
+   * A new run of a claimed request: created already succeeded with the claimant's result, or
+   * attached to it while it runs. `takeOver`: the claim of a computation that failed (or is
+   * gone), for this run to replace; nothing: the request is free.
+   */
+  private async shareExisting(key: string, base: Omit<Run, 'status' | 'steps'>): Promise<{ run: Run; created: boolean } | { takeOver?: string }> {
+    const claim = await this.deps.reuse!.get(key);
+    if (!claim) return {};
+    const leader = await this.deps.ledger.get(claim.runId);
+    if (!leader || leader.status === 'failed' || leader.status === 'cancelled') return { takeOver: claim.etag };
+    const run: Run = { ...base, status: 'running', steps: {}, reusedFrom: leader.id, ...(leader.status === 'succeeded' ? {} : { coalesced: true }) };
+    if (leader.status === 'succeeded') {
+      run.result = leader.result;
+      const events = this.finish(run, 'succeeded');
+      if (!(await this.deps.ledger.create(run))) return { run: await this.deps.ledger.mustGet(run.id), created: false };
+      this.log.info('run reused a result', { runid: run.id, from: leader.id });
+      for (const e of events) await this.deps.emit(e);
+      return { run, created: true };
+    }
+    if (!(await this.deps.ledger.create(run))) return { run: await this.deps.ledger.mustGet(run.id), created: false };
+    this.log.info('run attached to a running computation', { runid: run.id, to: leader.id });
+    return { run: await this.attach(run.id, leader.id), created: true };
+  }
+
+  /** This (just created, not yet dispatched) run lost the claim on `key`: it drops its plan and shares the winner's computation. */
+  private async follow(id: string, key: string): Promise<Run> {
+    const claim = await this.deps.reuse!.get(key);
+    const leaderId = claim!.runId;
+    await this.deps.ledger.update(id, (r) => {
+      if (r.status !== 'queued') return false;
+      Object.assign(r, { status: 'running', steps: {}, reusedFrom: leaderId, coalesced: true });
+      delete r.partitions;
+      return true;
+    });
+    return this.attach(id, leaderId);
+  }
+
+  /** Adds `id` to the leader's followers; a leader that finished meanwhile settles it at once. */
+  private async attach(id: string, leaderId: string): Promise<Run> {
+    const { run: leader, changed } = await this.deps.ledger.update(leaderId, (l) => {
+      if (TERMINAL.has(l.status)) return false;
+      if (!(l.followers ??= []).includes(id)) l.followers.push(id);
+      return true;
+    });
+    return changed ? this.deps.ledger.mustGet(id) : this.settle(id, leader);
+  }
+
+  /** Ends a follower with its leader's outcome: the same result, or failed with the leader's reason. */
+  private async settle(id: string, leader: Run): Promise<Run> {
+    return this.transition(id, (r) => {
+      if (TERMINAL.has(r.status)) return undefined;
+      if (leader.status === 'succeeded') {
+        r.result = leader.result;
+        return this.finish(r, 'succeeded');
+      }
+      const why = leader.error?.message ?? leader.status;
+      return this.finish(r, 'failed', {
+        code: leader.error?.code ?? leader.status,
+        message: `run ${leader.id}, whose computation this run shares, ${leader.status}: ${why}`,
+        ...(leader.error?.step ? { step: leader.error.step } : {}),
+        ...(leader.error?.stepId ? { stepId: leader.error.stepId } : {}),
+      });
+    });
   }
 
   async onStepCompleted(d: StepCompleted): Promise<Run> {
@@ -207,6 +297,15 @@ export class Coordinator {
     const overdue = (run: Run) =>
       Object.entries(run.steps).filter(([, s]) => s.status === 'dispatched' && s.deadline && Date.parse(s.deadline) < now.getTime());
     for (const candidate of await this.deps.ledger.active()) {
+      if (candidate.reusedFrom) {
+        // A follower whose leader ended without settling it (the runs function died in between).
+        const leader = await this.deps.ledger.get(candidate.reusedFrom);
+        if (!leader || TERMINAL.has(leader.status)) {
+          const ended = leader ?? { ...candidate, id: candidate.reusedFrom, status: 'failed' as const, error: { code: 'not_found', message: 'the run is gone' } };
+          if ((await this.settle(candidate.id, ended)).status === 'failed') failed++;
+        }
+        continue;
+      }
       if (candidate.status === 'queued') {
         if (now.getTime() - Date.parse(candidate.updatedAt) >= QUEUED_GRACE_MS) await this.resume(candidate);
         continue;
@@ -339,6 +438,9 @@ export class Coordinator {
         return true;
       });
       return failed.run;
+    }
+    if (TERMINAL.has(run.status) && run.followers?.length) {
+      for (const f of run.followers) await this.settle(f, run);
     }
     return run;
   }

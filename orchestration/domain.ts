@@ -5,6 +5,7 @@ import { Coordinator } from './coordinator.ts';
 import type { PartitionSize } from './partitions.ts';
 import { StoreLakeCatalog } from './lake-catalog.ts';
 import { Ledger } from './ledger.ts';
+import { ReuseIndex } from './reuse.ts';
 import { StandingRuns } from './standing.ts';
 
 export interface RunDomainOptions {
@@ -56,6 +57,7 @@ export function createRunDomain(o: RunDomainOptions): RunDomain {
     lake: new StoreLakeCatalog(o.store, o.tempRoot),
     tiers: o.tiers,
     partitionSize: o.partitionSize,
+    reuse: new ReuseIndex(o.store),
     log: o.log,
     now: o.now,
   });

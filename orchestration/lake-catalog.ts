@@ -100,6 +100,9 @@ export class StoreLakeCatalog implements LakeCatalog {
       const r = await c.runAndReadAll(`SELECT epoch_us(min(recorded_at)), epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path)})`);
       const [lo, hi] = r.getRowsJS()[0]!;
       return { min: Math.floor(Number(lo) / 1000), max: Math.ceil(Number(hi) / 1000) };
+    }).catch(() => {
+      // Not readable (not Parquet): the part counts whole, by its key — the step that reads it fails the run, naming it.
+      return { min: -Infinity, max: -Infinity };
     });
     this.spans.set(key, span);
     return span;

@@ -75,6 +75,15 @@ export interface Run {
   error?: RunError;
   /** How many partitions each fanned-out step was split into (absent: 1, no fan-out). */
   partitions?: number;
+  /**
+   * Result reuse (DESIGN §14): the run whose computation this run shares — its result, or, while
+   * it runs, its outcome (`coalesced`). A reused run executes no step of its own.
+   */
+  reusedFrom?: string;
+  /** Attached to `reusedFrom` while it was still running (coalesced), rather than taking a finished result. */
+  coalesced?: boolean;
+  /** Runs attached to this one's computation: they end with its result or its failure. */
+  followers?: string[];
   /** The lake datasets the run reads (what a standing run watches). */
   datasets?: string[];
   /** A standing run: when a dataset it read changes, it is run again as a new run (asOf = then). */

@@ -24,6 +24,8 @@ export interface SubmitOptions {
   watch?: boolean;
   /** Fan-out: split each partitionable step into this many invocations (1–1024; the result's bytes do not change). */
   partitions?: number;
+  /** false: always compute, never take or join another run's result (default: reuse when the request and the data it sees are the same). */
+  reuse?: boolean;
 }
 
 export interface WatchOptions {
@@ -59,6 +61,9 @@ export interface RunView {
   error?: { code: string; message: string; step?: string; stepId?: string };
   /** How many partitions each fanned-out step was split into (absent: 1). */
   partitions?: number;
+  /** The run whose result this run took (or whose computation it joined while it ran): no step of its own ran. */
+  reusedFrom?: string;
+  coalesced?: boolean;
   /** Standing runs: whether this run is watched, and its neighbours in the chain. */
   watch?: boolean;
   previousRunId?: string;
@@ -184,8 +189,8 @@ export class Hippo {
   /** `pipeline` as a function: each call submits a run, waits for it and returns its Table. */
   remote(pipeline: string): RemotePipeline {
     return async (params, options = {}) => {
-      const { asOf, id, watch: _watch, ...wait } = options;
-      const run = await this.submit(pipeline, params, { asOf, id });
+      const { asOf, id, watch: _watch, partitions, reuse, ...wait } = options;
+      const run = await this.submit(pipeline, params, { asOf, id, partitions, reuse });
       await this.wait(run.id, wait);
       return this.result(run.id);
     };

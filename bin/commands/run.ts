@@ -21,6 +21,8 @@ interface RunOpts {
   timeout: string;
   watch?: boolean;
   partitions?: number;
+  /** commander's --no-reuse: false when given. */
+  reuse?: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function runCommand(pipelineName: string, opts: RunOpts): Promise<v
   const { config, store } = context();
   const platform = await startEmbedded({ store, config });
   try {
-    const run = await runToEnd(platform, { pipeline: pipelineName, params, asOf: opts.asOf, id: opts.id, partitions: opts.partitions });
+    const run = await runToEnd(platform, { pipeline: pipelineName, params, asOf: opts.asOf, id: opts.id, partitions: opts.partitions, ...(opts.reuse === false ? { reuse: false } : {}) });
     if (run.status !== 'succeeded') {
       throw new RunFailedError(run.id, run.status, run.error?.step, run.error?.message ?? run.status, run.error?.code);
     }
@@ -80,7 +82,7 @@ export async function runCommand(pipelineName: string, opts: RunOpts): Promise<v
 
 async function runRemote(pipelineName: string, params: Record<string, unknown>, opts: RunOpts): Promise<void> {
   const hippo = new Hippo({ url: opts.url!, token: process.env.HIPPO_TOKEN });
-  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id, watch: opts.watch, partitions: opts.partitions });
+  const { id } = await hippo.submit(pipelineName, params, { asOf: opts.asOf, id: opts.id, watch: opts.watch, partitions: opts.partitions, ...(opts.reuse === false ? { reuse: false } : {}) });
   process.stderr.write(`submitted ${opts.watch ? 'standing ' : ''}run ${id}${opts.watch ? ` (follow it: hippo watch ${id} --url ${opts.url})` : ''}\n`);
   const started = Date.now();
   const tty = process.stderr.isTTY;

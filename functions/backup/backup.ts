@@ -26,8 +26,8 @@ import { each } from './each.ts';
 import { LEASE_KEY, Lease } from './lease.ts';
 import { BACKUPS, ID_PATTERN, MANIFEST_FORMAT, backupIds, compareKeys, manifestKey, readManifest, storedKey, type BackupEntry, type BackupManifest } from './manifest.ts';
 
-/** What a backup copies, in copy order: the ledger first, so a run it holds never points at data it lacks (results and lake parts are only ever added). */
-export const BACKUP_PREFIXES: readonly string[] = ['runs/', 'results/', 'lake/'];
+/** What a backup copies, in copy order: the ledger first, so a run it holds never points at data it lacks (results and lake parts are only ever added); then reuse's claims (a claim whose run a restore lacks is taken over by the next request). */
+export const BACKUP_PREFIXES: readonly string[] = ['runs/', 'results/', 'lake/', 'reuse/'];
 
 export interface BackupOptions {
   /** Key prefixes to copy (default BACKUP_PREFIXES). */

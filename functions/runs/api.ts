@@ -31,7 +31,7 @@ export const runView = (run: Run) => ({
 /** The answer to a submit: `202` with the new run's id and links, `200` with the existing run for the same id again (DESIGN §9). */
 export function submitted({ run, created }: { run: Run; created: boolean }) {
   if (!created) return { body: runView(run), status: 200 as const };
-  return { body: { id: run.id, status: run.status, links: runView(run).links, ...(run.error ? { error: run.error } : {}) }, status: 202 as const };
+  return { body: { id: run.id, status: run.status, links: runView(run).links, ...(run.reusedFrom ? { reusedFrom: run.reusedFrom } : {}), ...(run.error ? { error: run.error } : {}) }, status: 202 as const };
 }
 
 /**

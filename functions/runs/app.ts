@@ -37,10 +37,20 @@ export function createRuns(deps: RunsDeps): { app: Hono; coordinator: Coordinato
   const registry = new Registry();
   const submitted = new Counter({ name: 'hippo_runs_submitted_total', help: 'Runs accepted', registers: [registry] });
   const received = new Counter({ name: 'hippo_events_received_total', help: 'CloudEvents received', labelNames: ['type'], registers: [registry] });
+  const computation = new Counter({
+    name: 'hippo_runs_computation_total',
+    help: 'Runs accepted, by whether they computed, reused a finished result, or joined (coalesced with) a running computation',
+    labelNames: ['computation'],
+    registers: [registry],
+  });
   // Every way in (POST /runs, a run.requested event, the dashboard's form) counts a new run once.
   const submit = async (req: RunRequest) => {
     const submission = await coordinator.submit(req);
-    if (submission.created) submitted.inc();
+    if (submission.created) {
+      submitted.inc();
+      const { run } = submission;
+      computation.inc({ computation: run.coalesced ? 'coalesced' : run.reusedFrom ? 'reused' : 'computed' });
+    }
     return submission;
   };
   const { store, token, tempRoot, maxBodyBytes } = deps;

@@ -41,7 +41,7 @@ export async function resultResponse(
   if (format === 'csv') {
     const dir = await mkdtemp(join(tempRoot, 'hippo-csv-'));
     try {
-      const src = await store.localPath(keys.resultParquet(run.id), dir);
+      const src = await store.localPath(keys.resultParquet(resultOwner(run)), dir);
       const out = join(dir, 'result.csv');
       await withDuckDB({ tempDirectory: join(dir, 'spill') }, (c) =>
         c.run(`COPY (SELECT * FROM read_parquet(${quotedString(src)})) TO ${quotedString(out)} (FORMAT csv, HEADER true)`),
@@ -54,10 +54,13 @@ export async function resultResponse(
       throw err;
     }
   }
-  const key = format === 'arrow' ? keys.resultArrow(run.id) : keys.resultParquet(run.id);
+  const key = format === 'arrow' ? keys.resultArrow(resultOwner(run)) : keys.resultParquet(resultOwner(run));
   const info = await store.head(key);
   const body = await store.getStream(key);
   if (!body || !info) throw new NotFoundError(`result object ${key} is missing from the store`);
   headers['content-length'] = String(info.size);
   return new Response(body, { status: 200, headers });
 }
+
+/** The run whose export wrote the result: a reused run serves the result it took (DESIGN §14). */
+const resultOwner = (run: Run) => run.reusedFrom ?? run.id;

@@ -237,6 +237,17 @@ export const RunPage: FC<{ view: ViewContext; run: Run }> = ({ view, run }) => {
           <dt>created</dt><dd><Time iso={run.createdAt} now={view.now} /> <span class="muted mono">{run.createdAt}</span></dd>
           <dt>duration</dt><dd>{formatDuration(end - start)}{TERMINAL.has(run.status) ? '' : ' so far'}</dd>
           {run.datasets?.length ? <><dt>reads</dt><dd>{run.datasets.join(', ')}</dd></> : null}
+          {run.reusedFrom ? (
+            <>
+              <dt>{run.coalesced ? 'joined' : 'reused'}</dt>
+              <dd id="reused-from">
+                {run.coalesced ? 'shares the computation of ' : 'took the result of '}
+                <a href={runUrl(run.reusedFrom)} class="mono">{run.reusedFrom}</a>
+                <span class="muted"> (the same request and the same data: no step of its own)</span>
+              </dd>
+            </>
+          ) : null}
+          {run.followers?.length ? <><dt>shared with</dt><dd id="followers">{run.followers.length} run{run.followers.length === 1 ? '' : 's'} that joined this computation</dd></> : null}
           <dt>params</dt><dd><pre>{JSON.stringify(run.params, null, 2)}</pre></dd>
           {run.watch || run.previousRunId || run.nextRunId ? (
             <>
