@@ -105,7 +105,6 @@ export class Coordinator {
 
     const partitions = req.partitions ?? partitionsFor(await size(), this.deps.partitionSize);
     const plan = partitionPlan(planned, partitions);
-    const now = nowDate.toISOString();
     const steps: Record<string, StepState> = {};
     const lakeBytes = await this.lakeBytes(plan.flatMap((s) => s.reads ?? []));
     for (const s of plan) {
@@ -126,7 +125,7 @@ export class Coordinator {
         ...(reads !== undefined ? { lakeBytes: Math.ceil(reads / (partition?.count ?? 1)) } : {}),
       };
     }
-    const run: Run = { ...base, status: 'queued', steps, ...(partitions > 1 ? { partitions } : {}), createdAt: now, updatedAt: now };
+    const run: Run = { ...base, status: 'queued', steps, ...(partitions > 1 ? { partitions } : {}) };
     if (!(await this.deps.ledger.create(run))) {
       return { run: await this.resume(this.sameRequest(await this.deps.ledger.mustGet(id), pipeline.name, params, req.asOf)), created: false };
     }

@@ -81,8 +81,8 @@ export class StoreLakeCatalog implements LakeCatalog {
         out.push(key);
         continue;
       }
-      const latest = await this.withPart(key, async (c, path) => {
-        const r = await c.runAndReadAll(`SELECT epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path)}) WHERE recorded_at <= $1::TIMESTAMPTZ`, [asOf]);
+      const latest = await this.withParts([key], async (c, [path]) => {
+        const r = await c.runAndReadAll(`SELECT epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path!)}) WHERE recorded_at <= $1::TIMESTAMPTZ`, [asOf]);
         const us = r.getRowsJS()[0]![0];
         return us === null ? undefined : String(us);
       });
@@ -92,14 +92,18 @@ export class StoreLakeCatalog implements LakeCatalog {
     return out;
   }
 
-  /** A part's earliest and latest `recorded_at` (ms; µs floored and ceiled), from its statistics. */
+  /** A part's earliest and latest `recorded_at` (ms; µs floored and ceiled), from its footer's statistics, once per part. */
   private async recordedSpan(key: string): Promise<{ min: number; max: number }> {
     const hit = this.spans.get(key);
     if (hit) return hit;
-    const span = await this.withPart(key, async (c, path) => {
-      const r = await c.runAndReadAll(`SELECT epoch_us(min(recorded_at)), epoch_us(max(recorded_at)) FROM read_parquet(${quotedString(path)})`);
+    const span = await this.withParts([key], async (c, paths) => {
+      const r = await c.runAndReadAll(
+        `SELECT epoch_us(min(TRY_CAST(stats_min_value AS TIMESTAMPTZ))), epoch_us(max(TRY_CAST(stats_max_value AS TIMESTAMPTZ)))
+         FROM parquet_metadata(${literalList(paths)}) WHERE path_in_schema = 'recorded_at'`,
+      );
       const [lo, hi] = r.getRowsJS()[0]!;
-      return { min: Math.floor(Number(lo) / 1000), max: Math.ceil(Number(hi) / 1000) };
+      // No statistics: assume the part spans everything, so it is cut at asOf exactly (the scan above).
+      return { min: lo === null ? -Infinity : Math.floor(Number(lo) / 1000), max: hi === null ? Infinity : Math.ceil(Number(hi) / 1000) };
     }).catch(() => {
       // Not readable (not Parquet): the part counts whole, by its key — the step that reads it fails the run, naming it.
       return { min: -Infinity, max: -Infinity };
@@ -108,11 +112,12 @@ export class StoreLakeCatalog implements LakeCatalog {
     return span;
   }
 
-  private async withPart<T>(key: string, read: (c: DuckDBConnection, path: string) => Promise<T>): Promise<T> {
+  /** `read` over local copies of the parts (downloaded when the store is remote), removed afterwards. */
+  private async withParts<T>(parts: string[], read: (c: DuckDBConnection, paths: string[]) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(this.tempRoot, 'hippo-catalog-'));
     try {
-      const path = await this.store.localPath(key, dir);
-      return await withDuckDB({}, (c) => read(c, path));
+      const paths = await Promise.all(parts.map((k) => this.store.localPath(k, dir)));
+      return await withDuckDB({}, (c) => read(c, paths));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -128,16 +133,7 @@ export class StoreLakeCatalog implements LakeCatalog {
     const signature = parts.join('\n');
     const hit = this.cache.get(key);
     if (hit && hit.parts === signature) return hit.value as T;
-    let value = empty;
-    if (parts.length) {
-      const dir = await mkdtemp(join(this.tempRoot, 'hippo-catalog-'));
-      try {
-        const paths = await Promise.all(parts.map((k) => this.store.localPath(k, dir)));
-        value = await withDuckDB({}, (c) => read(c, paths));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    }
+    const value = parts.length ? await this.withParts(parts, read) : empty;
     this.cache.set(key, { parts: signature, value });
     return value;
   }

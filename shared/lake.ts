@@ -72,11 +72,8 @@ export async function loadDatasets(
     if (range && !spec.key.includes(range.column)) throw new Error(`range filter on ${name}.${range.column}: not a key column`);
     const partition = options.partitions?.[name];
     if (partition && !spec.key.includes(partition.column)) throw new Error(`partition filter on ${name}.${partition.column}: not a key column`);
-    const filters: PartsFilters = {
-      range: range?.column,
-      partition: partition && { column: partition.column, from: partition.from !== undefined, to: partition.to !== undefined },
-    };
-    const values = [options.asOf, ...(range ? [range.from, range.to] : []), ...[partition?.from, partition?.to].filter((v) => v !== undefined)];
+    const filters: PartsFilters = { range, partition };
+    const values = [options.asOf, ...filterSql(filters).values];
     const deferred = options.defer?.[name] ?? [];
     const unknown = deferred.filter((d) => !spec.columns.some((col) => col.name === d) || spec.key.includes(d));
     if (unknown.length) throw new Error(`cannot defer ${name}.${unknown.join(', ')}: not a non-key column`);
@@ -150,21 +147,22 @@ export async function partitionBounds(
   const { index, count } = partition;
   const parts = await lakeParts(options.store, dataset, options.asOf);
   const paths = await Promise.all(parts.map((k) => options.store.localPath(k, options.tempDir)));
-  if (paths.length === 0) return index === 0 ? { column } : { column, from: '', to: '' };
-  const name = quotedIdentifier(column);
-  let cuts: unknown[];
-  try {
-    const r = await c.runAndReadAll(
-      `WITH v AS (SELECT DISTINCT ${name}::VARCHAR AS v FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE recorded_at <= $1::TIMESTAMPTZ),
-            r AS (SELECT v, row_number() OVER (ORDER BY v) - 1 AS i, count(*) OVER () AS n FROM v)
-       SELECT max(v) FILTER (WHERE i = ($2 * n) // $3), max(v) FILTER (WHERE i = (($2 + 1) * n) // $3), count(*) FROM r`,
-      [options.asOf, index, count],
-    );
-    cuts = r.getRowsJS()[0]!;
-  } catch (err) {
-    throw unreadablePart(err, dataset, parts, paths) ?? err;
+  let cuts: unknown[] = [null, null, 0];
+  if (paths.length) {
+    try {
+      const r = await c.runAndReadAll(
+        `WITH v AS (SELECT DISTINCT ${quotedIdentifier(column)}::VARCHAR AS v FROM read_parquet(${literalList(paths)}, union_by_name = true) WHERE recorded_at <= $1::TIMESTAMPTZ),
+              r AS (SELECT v, row_number() OVER (ORDER BY v) - 1 AS i, count(*) OVER () AS n FROM v)
+         SELECT max(v) FILTER (WHERE i = ($2 * n) // $3), max(v) FILTER (WHERE i = (($2 + 1) * n) // $3), count(*) FROM r`,
+        [options.asOf, index, count],
+      );
+      cuts = r.getRowsJS()[0]!;
+    } catch (err) {
+      throw unreadablePart(err, dataset, parts, paths) ?? err;
+    }
   }
   const [lo, hi, n] = cuts;
+  // Nothing recorded by asOf: partition 0 takes every key (none), the others the empty range.
   if (Number(n) === 0) return index === 0 ? { column } : { column, from: '', to: '' };
   return { column, ...(index > 0 ? { from: String(lo) } : {}), ...(index < count - 1 ? { to: String(hi) } : {}) };
 }
@@ -237,20 +235,22 @@ export interface KeyRange {
   to?: string;
 }
 
-/** The key columns a reading of the parts filters on: a range ($2..$3), then a partition's bounds (the next one or two). */
+/** The key-column filters of a reading of the parts: a range (inclusive), a partition's bounds ([from, to)). */
 interface PartsFilters {
-  range?: string;
-  partition?: { column: string; from: boolean; to: boolean };
+  range?: { column: string; from: string; to: string };
+  partition?: KeyRange;
 }
 
-/** The filters' parameters after $1 (asOf), in order: `$2`, `$3`, …. */
-function filterParams(filters: PartsFilters): { range?: [string, string]; from?: string; to?: string; count: number } {
-  let n = 1;
-  const next = () => `$${++n}`;
-  const range = filters.range ? ([next(), next()] as [string, string]) : undefined;
-  const from = filters.partition?.from ? next() : undefined;
-  const to = filters.partition?.to ? next() : undefined;
-  return { range, from, to, count: n - 1 };
+/** The filters as SQL over parameters $2, $3, … ($1 is asOf), and the values to bind to them, in that order. */
+function filterSql(filters: PartsFilters): { where: string[]; values: string[] } {
+  const where: string[] = [];
+  const values: string[] = [];
+  const bind = (v: string) => `$${values.push(v) + 1}`;
+  const { range, partition } = filters;
+  if (range) where.push(`${quotedIdentifier(range.column)} BETWEEN ${bind(range.from)} AND ${bind(range.to)}`);
+  if (partition?.from !== undefined) where.push(`${quotedIdentifier(partition.column)} >= ${bind(partition.from)}`);
+  if (partition?.to !== undefined) where.push(`${quotedIdentifier(partition.column)} < ${bind(partition.to)}`);
+  return { where, values };
 }
 
 /**
@@ -263,19 +263,13 @@ function partsColumns(spec: DatasetSpec, filters: PartsFilters, deferred: readon
   const columns = spec.columns.filter((col) => !deferred.includes(col.name));
   const typed = (name: string) => `${quotedIdentifier(name)}::${duckdbType[spec.columns.find((col) => col.name === name)!.type]} AS ${quotedIdentifier(name)}`;
   const location = deferred.length ? ['__file', '__row'] : [];
-  const params = filterParams(filters);
   return {
     columns,
     location,
     typed,
     select: [...columns.map((col) => typed(col.name)), ...(location.length ? ['filename AS __file', 'file_row_number AS __row'] : [])],
     names: [...columns.map((col) => quotedIdentifier(col.name)), ...location, 'recorded_at'],
-    where: [
-      'recorded_at <= $1::TIMESTAMPTZ',
-      ...(filters.range ? [`${quotedIdentifier(filters.range)} BETWEEN ${params.range![0]} AND ${params.range![1]}`] : []),
-      ...(params.from ? [`${quotedIdentifier(filters.partition!.column)} >= ${params.from}`] : []),
-      ...(params.to ? [`${quotedIdentifier(filters.partition!.column)} < ${params.to}`] : []),
-    ].join(' AND '),
+    where: ['recorded_at <= $1::TIMESTAMPTZ', ...filterSql(filters).where].join(' AND '),
   };
 }
 
@@ -287,7 +281,7 @@ function tableSql(spec: DatasetSpec, paths: string[], filters: PartsFilters, def
     return `CREATE OR REPLACE TABLE ${table} AS SELECT ${names.join(', ')} FROM (SELECT ${columns
       .map((col) => `NULL::${duckdbType[col.type]} AS ${quotedIdentifier(col.name)}`)
       .join(', ')}, $1::TIMESTAMPTZ AS recorded_at${location.length ? ', NULL::VARCHAR AS __file, NULL::BIGINT AS __row' : ''}${
-      Array.from({ length: filterParams(filters).count }, (_, i) => `, $${i + 2} AS _p${i}`).join('')}) WHERE false`;
+      filterSql(filters).values.map((_, i) => `, $${i + 2} AS _p${i}`).join('')}) WHERE false`;
   }
   const key = spec.key.map(quotedIdentifier).join(', ');
   return `CREATE OR REPLACE TABLE ${table} AS
